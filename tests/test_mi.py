@@ -1,0 +1,127 @@
+"""The per-factor MI estimators against analytic ground truth, their ceiling and their errors."""
+import math
+
+import pytest
+import torch
+
+from vaemi_nb import mi, synthetic
+
+
+@pytest.fixture(scope="module")
+def channel():
+    """N = 20,000 points, true MI from 0 to 3 nats, plus a collapsed factor (a = 0, sigma = 1)."""
+    target = torch.tensor([0.1, 0.5, 1.0, 2.0, 3.0])
+    a = torch.cat([synthetic.amplitude_for_mi(target, 0.7), torch.zeros(1)])
+    sigma = torch.tensor([0.7] * 5 + [1.0])
+    return synthetic.gaussian_channel(20_000, a, sigma, generator=torch.Generator().manual_seed(0))
+
+
+def test_analytic_mi_of_amplitude_roundtrip():
+    target = torch.tensor([0.0, 0.5, 3.0], dtype=torch.float64)
+    a = synthetic.amplitude_for_mi(target, 2.0)
+    assert torch.allclose(synthetic.gaussian_channel_mi(a, 2.0), target, atol=1e-12)
+
+
+def test_mixture_matches_analytic_truth(channel):
+    mu, logvar, truth = channel
+    est = mi.factor_mi(mu, logvar, method="mixture", generator=torch.Generator().manual_seed(1))
+    assert est.shape == (6,)
+    err = (est.double() - truth).abs()
+    assert err[:5].max() < 0.03, f"errors {err.tolist()}"
+    assert est[5].abs() < 0.01  # collapsed factor
+
+
+def test_mixture_is_deterministic_with_generator(channel):
+    mu, logvar, _ = channel
+    mu, logvar = mu[:2000], logvar[:2000]
+    a = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(3))
+    b = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(3), chunk_size=7)
+    assert torch.allclose(a, b, atol=1e-5)  # chunking changes nothing but summation order
+
+
+def test_mixture_memory_bound_changes_nothing(channel):
+    mu, logvar, _ = channel
+    mu, logvar = mu[:3000], logvar[:3000]
+    small = mi.mixture_mi(mu, logvar, generator=torch.Generator().manual_seed(2), max_bytes=40_000)
+    big = mi.mixture_mi(mu, logvar, generator=torch.Generator().manual_seed(2), max_bytes=2**28)
+    assert torch.allclose(small, big, atol=1e-5)
+
+
+def test_float64_path(channel):
+    mu, logvar, truth = channel
+    est = mi.factor_mi(mu[:4000].double(), logvar[:4000].double(), generator=torch.Generator().manual_seed(4))
+    assert est.dtype == torch.float64
+    assert (est - truth).abs().max() < 0.08
+
+
+@pytest.mark.parametrize("n", [50, 400])
+def test_log_n_ceiling(n, recwarn):
+    """A near-deterministic encoder (true MI ~ 9 nats) is capped at log N by any N-point mixture."""
+    mu, logvar, truth = synthetic.gaussian_channel(n, torch.tensor([1.0]), 1e-4,
+                                                   generator=torch.Generator().manual_seed(5))
+    assert truth.item() > math.log(n) + 2
+    est = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(6)).item()
+    assert est <= math.log(n) + 1e-4  # float32 rounding
+    assert est > math.log(n) - 0.05  # and it sits right at the ceiling
+
+
+def test_gaussian_closed_form_agrees_on_gaussian_aggregate(channel):
+    mu, logvar, truth = channel
+    gauss = mi.factor_mi(mu, logvar, method="gaussian")
+    mix = mi.factor_mi(mu, logvar, method="mixture", generator=torch.Generator().manual_seed(1))
+    assert (gauss - mix).abs().max() < 0.04
+    assert (gauss.double() - truth).abs().max() < 0.03
+
+
+def test_gaussian_closed_form_overestimates_bimodal():
+    mu, logvar, limit = synthetic.bimodal_channel(5000, separation=6.0, sigma=0.5,
+                                                  generator=torch.Generator().manual_seed(7))
+    mix = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(8)).item()
+    gauss = mi.factor_mi(mu, logvar, method="gaussian").item()
+    assert abs(mix - limit) < 0.02  # one bit, log 2 nats
+    assert gauss > mix + 0.5  # 1/2 log(1 + 9 / 0.25) = 1.8 nats: a large overestimate
+
+
+def test_gaussian_closed_form_formula():
+    mu = torch.tensor([[1.0], [-1.0], [3.0]])
+    logvar = torch.tensor([[0.0], [math.log(0.25)], [math.log(4.0)]])
+    s2 = (1 + 1 + 1 + 0.25 + 9 + 4) / 3
+    expect = 0.5 * math.log(s2) - 0.5 * (0 + math.log(0.25) + math.log(4.0)) / 3
+    assert mi.factor_mi(mu, logvar, method="gaussian").item() == pytest.approx(expect, rel=1e-6)
+
+
+def test_kl_per_dim_and_active_units():
+    mu = torch.tensor([[0.0, 1.0, 0.0], [0.0, -1.0, 0.001]])
+    logvar = torch.zeros(2, 3)
+    assert torch.allclose(mi.kl_per_dim(mu, logvar), torch.tensor([0.0, 0.5, 2.5e-7]), atol=1e-7)
+    assert mi.active_units(mu) == 1
+    assert mi.active_units(mu, threshold=1e-9) == 2
+
+
+@pytest.mark.parametrize("method", ["mixture", "gaussian"])
+@pytest.mark.parametrize(
+    "mu, logvar, message",
+    [
+        (torch.zeros(5, 3), torch.zeros(5, 2), "shape mismatch"),
+        (torch.zeros(1, 3), torch.zeros(1, 3), "at least 2"),
+        (torch.zeros(5), torch.zeros(5), "shape (N, d)"),
+        (torch.tensor([[0.0], [float("nan")]]), torch.zeros(2, 1), "NaN"),
+        (torch.zeros(2, 1), torch.tensor([[0.0], [float("inf")]]), "Inf"),
+        (torch.zeros(2, 1), torch.tensor([[0.0], [-float("inf")]]), "variance of 0"),
+    ],
+)
+def test_bad_input_raises(method, mu, logvar, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        mi.factor_mi(mu, logvar, method=method)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown method 'exact'"):
+        mi.factor_mi(torch.zeros(3, 1), torch.zeros(3, 1), method="exact")
+
+
+def test_float32_precision_warning():
+    mu, logvar, _ = synthetic.gaussian_channel(50, torch.tensor([1.0]), 1e-4,
+                                               generator=torch.Generator().manual_seed(5))
+    with pytest.warns(RuntimeWarning, match="pass float64"):
+        mi.factor_mi(mu, logvar)

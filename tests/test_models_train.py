@@ -1,0 +1,133 @@
+"""VAE shapes, training, determinism and checkpoints."""
+import pytest
+import torch
+
+from vaemi_nb import VAE, mi, train
+from vaemi_nb.data import load_mnist
+
+
+@pytest.fixture(scope="module")
+def mnist_small():
+    return load_mnist("train").images[:600]
+
+
+@pytest.mark.parametrize(
+    "shape, arch", [((20,), "mlp"), ((1, 28, 28), "conv"), ((3, 64, 64), "conv")]
+)
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_shapes(shape, arch, likelihood):
+    torch.manual_seed(0)
+    model = VAE(shape, 7, arch=arch, likelihood=likelihood, beta=2.0)
+    x = torch.rand(5, *shape)
+    mu, logvar = model.encode(x)
+    assert mu.shape == logvar.shape == (5, 7)
+    assert model.latent_dim == 7
+    assert model.decode(mu).shape == x.shape
+    out = model(x)
+    assert out.kl.shape == (7,) and out.loss.dim() == 0
+    assert torch.allclose(out.loss, out.recon + 2.0 * out.kl.sum())
+
+
+def test_kl_matches_mi_module():
+    model = VAE((10,), 4, arch="mlp")
+    x = torch.rand(32, 10)
+    mu, logvar = model.encode(x)
+    assert torch.allclose(model(x).kl, mi.kl_per_dim(mu, logvar), atol=1e-6)
+
+
+def test_gaussian_likelihood_has_learnable_scalar_sigma():
+    model = VAE((1, 28, 28), 3, likelihood="gaussian")
+    assert model.log_sigma.shape == () and model.log_sigma.item() == 0.0  # sigma = 1 at start
+    assert model.log_sigma.requires_grad
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="28x28 and 64x64"):
+        VAE((1, 32, 32), 3)
+    with pytest.raises(ValueError, match="likelihood"):
+        VAE((4,), 3, arch="mlp", likelihood="poisson")
+
+
+def _conv_model():
+    torch.manual_seed(0)
+    return VAE((1, 28, 28), 8, arch="conv", likelihood="bernoulli")
+
+
+def test_training_on_mnist_lowers_the_loss(mnist_small):
+    model = _conv_model()
+    with torch.no_grad():
+        torch.manual_seed(1)
+        before = model(mnist_small).loss.item()
+    hist = train.fit(model, mnist_small, epochs=3, batch_size=50, lr=1e-3, seed=0, device="cpu",
+                     progress=False)
+    with torch.no_grad():
+        torch.manual_seed(1)
+        after = model(mnist_small).loss.item()
+    assert after < 0.6 * before, (before, after)
+    assert hist["loss"][-1] < hist["loss"][0]
+    assert len(hist["kl"]) == 3 and len(hist["kl"][0]) == 8
+
+
+def test_same_seed_same_history(mnist_small):
+    runs = [train.fit(_conv_model(), mnist_small[:200], epochs=2, batch_size=50, lr=1e-3, seed=3,
+                      device="cpu", progress=False) for _ in range(2)]
+    assert runs[0] == runs[1]
+    other = train.fit(_conv_model(), mnist_small[:200], epochs=2, batch_size=50, lr=1e-3, seed=4,
+                      device="cpu", progress=False)
+    assert other != runs[0]
+
+
+def test_fit_rejects_wrong_shape_and_nan():
+    model = VAE((4,), 2, arch="mlp")
+    with pytest.raises(ValueError, match=r"example shape \(5,\)"):
+        train.fit(model, torch.rand(10, 5), epochs=1, batch_size=5, lr=1e-3, seed=0, progress=False)
+    bad = torch.rand(10, 4)
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        train.fit(model, bad, epochs=1, batch_size=5, lr=1e-3, seed=0, progress=False)
+
+
+def test_pick_device():
+    assert train.pick_device("cpu") == torch.device("cpu")
+    expect = "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available() and torch.backends.mps.is_available():
+        expect = "mps"
+    assert train.pick_device().type == expect
+
+
+def test_checkpoint_roundtrip(tmp_path, mnist_small):
+    model = VAE((1, 28, 28), 5, likelihood="gaussian", beta=6.0)
+    train.fit(model, mnist_small[:100], epochs=1, batch_size=50, lr=1e-3, seed=0, device="cpu",
+              progress=False)
+    path = tmp_path / "vae.pt"
+    train.save(model, path)
+    again = train.load(path)
+    assert again.config == model.config
+    mu0, lv0 = mi.encode_dataset(model, mnist_small, batch_size=64)
+    mu1, lv1 = mi.encode_dataset(again, mnist_small, batch_size=64)
+    assert torch.equal(mu0, mu1) and torch.equal(lv0, lv1)
+    assert again.log_sigma.item() == model.log_sigma.item()
+
+
+def test_corrupt_checkpoint(tmp_path):
+    model = VAE((4,), 2, arch="mlp")
+    path = tmp_path / "vae.pt"
+    train.save(model, path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match=f"checkpoint {path} is corrupt"):
+        train.load(path)
+    junk = tmp_path / "junk.pt"
+    torch.save({"weights": torch.zeros(2)}, junk)
+    with pytest.raises(ValueError, match="not a vaemi_nb checkpoint"):
+        train.load(junk)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train.load(tmp_path / "missing.pt")
+
+
+def test_encode_dataset_accepts_datasets(mnist_small):
+    model = VAE((1, 28, 28), 3).eval()
+    ds = torch.utils.data.TensorDataset(mnist_small[:70], torch.zeros(70))
+    mu_a, _ = mi.encode_dataset(model, ds, batch_size=32)
+    mu_b, _ = mi.encode_dataset(model, mnist_small[:70], batch_size=70)
+    assert mu_a.shape == (70, 3)
+    assert torch.allclose(mu_a, mu_b, atol=1e-5)

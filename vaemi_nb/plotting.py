@@ -1,0 +1,54 @@
+"""Figures shared by the chapters (matplotlib; MI always in nats)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+
+def _np(t) -> np.ndarray:
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
+
+def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = ""):
+    """Stem plot of each factor's MI (nats), with the aggregate variance beneath if given."""
+    rows = 2 if variance is not None else 1
+    fig, axes = plt.subplots(rows, 1, figsize=(8, 2.6 * rows), sharex=True, squeeze=False)
+    ax = axes[0, 0]
+    ax.stem(np.arange(len(_np(mi))), _np(mi), basefmt=" ")
+    if threshold is not None:
+        ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold {threshold} nats")
+        ax.legend(loc="upper right")
+    ax.set_ylabel("I(x; z_j) [nats]")
+    ax.set_title(title)
+    if variance is not None:
+        axes[1, 0].stem(np.arange(len(_np(variance))), _np(variance), basefmt=" ")
+        axes[1, 0].set_ylabel("Var q(z_j)")
+    axes[-1, 0].set_xlabel("factor j")
+    fig.tight_layout()
+    return fig
+
+
+def estimate_vs_truth(truth, estimates: dict, *, title: str = ""):
+    """Scatter of estimated against true MI (nats) for several estimators, with the diagonal."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    t = _np(truth)
+    lim = [0, max(t.max(), max(_np(e).max() for e in estimates.values())) * 1.05]
+    ax.plot(lim, lim, color="0.6", lw=1, label="estimate = truth")
+    for i, (name, est) in enumerate(estimates.items()):
+        ax.plot(t, _np(est), "oxs^"[i % 4], color=f"C{i}", label=name, mfc="none" if i == 0 else None, ms=7)
+    ax.set_xlabel("true I(x; z_j) [nats]")
+    ax.set_ylabel("estimated I(x; z_j) [nats]")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def loglog_axes(ax, xs) -> None:
+    """Label a log-log axis at the given x values only (no crowded minor tick labels)."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([f"{x:,}" for x in xs])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())

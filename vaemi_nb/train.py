@@ -1,0 +1,120 @@
+"""Training loop, device selection and checkpoints for ``vaemi_nb.models.VAE``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .models import VAE
+
+CHECKPOINT_FORMAT = "vaemi_nb-checkpoint-1"
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else the first available of cuda, mps, cpu."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _inputs(data) -> Tensor:
+    """The input tensor of ``data``: a tensor, a (inputs, labels) tuple, or a TensorDataset."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, (tuple, list)) and data and isinstance(data[0], Tensor):
+        return data[0]
+    if isinstance(data, torch.utils.data.TensorDataset):
+        return data.tensors[0]
+    raise ValueError(
+        "data must be a tensor of inputs, an (inputs, labels) tuple or a TensorDataset, "
+        f"got {type(data).__name__}"
+    )
+
+
+def fit(
+    model: VAE,
+    data,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+) -> dict[str, list]:
+    """Train ``model`` with Adam on ``data`` (inputs shaped like ``model.input_shape``).
+
+    The seed fixes the shuffling and the reparameterisation noise: the same model weights,
+    seed and device give an identical history. Returns the per-epoch averages
+    ``{"loss": [...], "recon": [...], "kl": [[d values], ...]}``, in nats per example.
+    The model is left on ``device`` in eval mode.
+    """
+    x = _inputs(data)
+    if x.shape[1:] != torch.Size(model.input_shape):
+        raise ValueError(
+            f"data has example shape {tuple(x.shape[1:])} but the model expects {model.input_shape}"
+        )
+    if not torch.isfinite(x).all():
+        raise ValueError("data contains NaN or Inf")
+    device = pick_device(device)
+    torch.manual_seed(seed)
+    order_rng = torch.Generator().manual_seed(seed)
+    model.to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history: dict[str, list] = {"loss": [], "recon": [], "kl": []}
+    bar = tqdm(range(epochs), desc="training", disable=not progress)
+    for _ in bar:
+        sums = torch.zeros(2 + model.latent_dim, dtype=torch.float64, device=device)
+        for idx in torch.randperm(len(x), generator=order_rng).split(batch_size):
+            xb = x[idx].to(device, non_blocking=True)  # data stays in host memory
+            out = model(xb)
+            opt.zero_grad(set_to_none=True)
+            out.loss.backward()
+            opt.step()
+            stats = torch.cat([out.loss.detach()[None], out.recon.detach()[None], out.kl.detach()])
+            sums += stats.double() * len(idx)
+        means = (sums / len(x)).tolist()
+        history["loss"].append(means[0])
+        history["recon"].append(means[1])
+        history["kl"].append(means[2:])
+        bar.set_postfix(loss=f"{means[0]:.2f}")
+    model.eval()
+    return history
+
+
+def save(model: VAE, path: str | Path) -> None:
+    """Write the model's config and weights to ``path``."""
+    torch.save(
+        {"format": CHECKPOINT_FORMAT, "config": model.config,
+         "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}},
+        Path(path),
+    )
+
+
+def load(path: str | Path, device: str | torch.device | None = "cpu") -> VAE:
+    """Rebuild a VAE saved by :func:`save`; raises ValueError naming a corrupt file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged file
+        raise ValueError(
+            f"checkpoint {path} is corrupt or not a vaemi_nb checkpoint ({type(err).__name__}); "
+            "re-create it with vaemi_nb.train.save"
+        ) from err
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {path} is not a vaemi_nb checkpoint (format tag missing)")
+    cfg = dict(ckpt["config"])
+    model = VAE(cfg.pop("input_shape"), cfg.pop("latent_dim"), **cfg)
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as err:
+        raise ValueError(f"checkpoint {path} does not match its own config: {err}") from err
+    return model.to(pick_device(device)).eval()
