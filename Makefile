@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# Chapters show static stand-ins for live widgets when VAEMI_STATIC is set.
+export VAEMI_STATIC := 1
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup book test clean

@@ -131,3 +131,16 @@ def test_encode_dataset_accepts_datasets(mnist_small):
     mu_b, _ = mi.encode_dataset(model, mnist_small[:70], batch_size=70)
     assert mu_a.shape == (70, 3)
     assert torch.allclose(mu_a, mu_b, atol=1e-5)
+
+
+def test_track_mi_records_each_epoch(mnist_small):
+    model = _conv_model()
+    hist = train.fit(model, mnist_small[:300], epochs=2, batch_size=50, lr=1e-3, seed=0,
+                     device="cpu", progress=False, track_mi=200)
+    assert len(hist["mi"]) == 2 and len(hist["mi"][0]) == 8
+    mu, logvar = mi.encode_dataset(model, mnist_small[:200])
+    assert torch.allclose(torch.tensor(hist["mi"][-1]), mi.factor_mi(mu, logvar), atol=1e-5)
+    untracked = train.fit(_conv_model(), mnist_small[:300], epochs=2, batch_size=50, lr=1e-3,
+                          seed=0, device="cpu", progress=False)
+    assert "mi" not in untracked
+    assert untracked["loss"] == hist["loss"]  # tracking does not perturb training

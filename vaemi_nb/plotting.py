@@ -52,3 +52,28 @@ def loglog_axes(ax, xs) -> None:
     ax.set_xticks(list(xs))
     ax.set_xticklabels([f"{x:,}" for x in xs])
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
+
+
+def image_grid(images, *, row_labels=None, col_labels=None, title: str = "", size: float = 0.9):
+    """Grid of images (R, C, channels, H, W) in [0, 1], with optional row and column labels."""
+    imgs = _np(images).clip(0, 1)
+    r, c = imgs.shape[:2]
+    fig, axes = plt.subplots(r, c, figsize=(size * c + (1.2 if row_labels else 0.2), size * r + 0.6),
+                             squeeze=False)
+    for i in range(r):
+        for j in range(c):
+            im = imgs[i, j]
+            ax = axes[i, j]
+            if im.shape[0] == 1:
+                ax.imshow(im[0], cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(im.transpose(1, 2, 0))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0 and row_labels is not None:
+                ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=8)
+            if i == 0 and col_labels is not None:
+                ax.set_title(col_labels[j], fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -17,14 +17,15 @@ class Profile:
     mi_repeats: int  # independent repeats per N
     mnist_epochs: int  # VAE training epochs on MNIST
     batch_size: int
-    full_data: bool  # True: the full data sets (download in Colab); False: offline stand-ins
+    full_data: bool  # True: the full data sets (downloaded where possible); False: offline stand-ins
+    mnist_train: int | None  # cap on MNIST training images (None: all 50,000)
 
 
 _SIZES = {
     "quick": Profile("quick", mi_points=10_000, mi_sweep=(250, 500, 1000, 2000, 4000),
-                     mi_repeats=3, mnist_epochs=5, batch_size=100, full_data=False),
+                     mi_repeats=3, mnist_epochs=80, batch_size=100, full_data=False, mnist_train=4000),
     "full": Profile("full", mi_points=20_000, mi_sweep=(250, 500, 1000, 2000, 4000, 8000, 16000, 32000),
-                    mi_repeats=5, mnist_epochs=100, batch_size=100, full_data=True),
+                    mi_repeats=5, mnist_epochs=100, batch_size=100, full_data=True, mnist_train=None),
 }
 
 

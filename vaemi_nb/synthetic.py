@@ -56,3 +56,51 @@ def bimodal_channel(
     mu = signs * separation / 2
     logvar = torch.full_like(mu, 2 * math.log(sigma))
     return mu, logvar, math.log(2)
+
+
+def vae_like(
+    n: int, d: int, *, generator: torch.Generator | None = None, collapsed: float = 0.25
+) -> tuple[Tensor, Tensor]:
+    """Posterior parameters shaped like a trained VAE's: (mu, logvar), each (n, d), float32.
+
+    A fraction ``collapsed`` of the factors is near the prior (mu ~ 0, sd ~ 1); the others are
+    informative with heteroscedastic sd between 0.02 and 0.3 and bimodal, skewed means (so the
+    aggregate is not Gaussian), with spreads growing across factors.
+    """
+    n_off = int(round(collapsed * d))
+    spread = torch.linspace(0.5, 2.0, d, dtype=torch.float64)
+    mode = torch.randint(0, 2, (n, d), generator=generator).double()
+    mu = spread * (torch.randn(n, d, generator=generator, dtype=torch.float64) * 0.6 + 1.5 * mode - 0.5)
+    log_sd = math.log(0.02) + torch.rand(n, d, generator=generator, dtype=torch.float64) * math.log(15)
+    off = torch.arange(d) >= d - n_off
+    mu[:, off] = 0.01 * torch.randn(n, int(off.sum()), generator=generator, dtype=torch.float64)
+    log_sd[:, off] = 0.01 * torch.randn(n, int(off.sum()), generator=generator, dtype=torch.float64)
+    return mu.float(), (2 * log_sd).float()
+
+
+def validation_cases(n: int = 400, seed: int = 0) -> dict[str, tuple[Tensor, Tensor]]:
+    """Hard one-factor posteriors for validating the fast estimator: name -> (mu, logvar), (n, 1).
+
+    Together they span sd from 0.005 to 5 and |mu| up to 20, with collapsed, heteroscedastic
+    and multimodal aggregates, and one factor whose sd spans a ratio of 1e4 (float64).
+    """
+    g = torch.Generator().manual_seed(seed)
+    u = lambda *s: torch.rand(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    full = lambda v: torch.full((n,), v, dtype=torch.float64)  # noqa: E731
+    half = n // 2
+    cases = {
+        "heteroscedastic, sd 0.005-5": (r(n) * 5, 0.005 * torch.exp(u(n) * math.log(1000))),
+        "narrow multimodal, |mu| to 20": (
+            torch.randint(0, 6, (n,), generator=g).double() * 8 - 20 + 0.01 * r(n), full(0.005)),
+        "collapsed (mu 0, sd 1)": (full(0.0), full(1.0)),
+        "near-collapsed": (0.01 * r(n), torch.exp(0.01 * r(n))),
+        "sd 0.005 and 5 mixed, |mu| to 20": (
+            torch.cat([(r(half) * 20).clamp(-20, 20), r(n - half)]),
+            torch.cat([full(0.005)[:half], full(5.0)[half:]])),
+        "uniform sd and mu": (u(n) * 40 - 20, 0.005 + u(n) * 5),
+        "bimodal, wide": (torch.sign(r(n)) * 10 + r(n), 0.5 + u(n)),
+        "trained-VAE-like factor": (r(n), 0.02 * torch.exp(u(n) * math.log(15))),
+        "sd ratio 1e4 (5e-4 to 5)": (r(n), 5e-4 * torch.exp(u(n) * math.log(1e4))),
+    }
+    return {k: (mu[:, None], (2 * sd.log())[:, None]) for k, (mu, sd) in cases.items()}

@@ -7,6 +7,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from .mi import encode_dataset, factor_mi
 from .models import VAE
 
 CHECKPOINT_FORMAT = "vaemi_nb-checkpoint-1"
@@ -47,13 +48,16 @@ def fit(
     seed: int,
     device: str | torch.device | None = None,
     progress: bool = True,
+    track_mi: Tensor | int | None = None,
 ) -> dict[str, list]:
     """Train ``model`` with Adam on ``data`` (inputs shaped like ``model.input_shape``).
 
     The seed fixes the shuffling and the reparameterisation noise: the same model weights,
     seed and device give an identical history. Returns the per-epoch averages
     ``{"loss": [...], "recon": [...], "kl": [[d values], ...]}``, in nats per example.
-    The model is left on ``device`` in eval mode.
+    With ``track_mi`` (a tensor of inputs, or an int k for the first k training inputs) the
+    history also holds ``"mi"``: each factor's I(x; z_j) in nats at the end of every epoch,
+    from ``factor_mi(method="auto")`` on those inputs. The model is left on ``device`` in eval mode.
     """
     x = _inputs(data)
     if x.shape[1:] != torch.Size(model.input_shape):
@@ -68,6 +72,9 @@ def fit(
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: dict[str, list] = {"loss": [], "recon": [], "kl": []}
+    probe = x[:track_mi] if isinstance(track_mi, int) else track_mi
+    if probe is not None:
+        history["mi"] = []
     bar = tqdm(range(epochs), desc="training", disable=not progress)
     for _ in bar:
         sums = torch.zeros(2 + model.latent_dim, dtype=torch.float64, device=device)
@@ -83,6 +90,10 @@ def fit(
         history["loss"].append(means[0])
         history["recon"].append(means[1])
         history["kl"].append(means[2:])
+        if probe is not None:
+            mu, logvar = encode_dataset(model, probe, device=device)
+            history["mi"].append(factor_mi(mu, logvar).tolist())
+            model.train()
         bar.set_postfix(loss=f"{means[0]:.2f}")
     model.eval()
     return history

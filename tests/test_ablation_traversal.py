@@ -1,0 +1,80 @@
+"""Factor selection, masking, the classifier probe, traversals and recorded results."""
+import json
+
+import pytest
+import torch
+
+from vaemi_nb import VAE, ablation, paper, results, traversal
+
+
+def test_select_orders():
+    scores = torch.tensor([0.1, 3.0, 0.0, 2.0, 1.0])
+    assert ablation.select(scores, 2).tolist() == [1, 3]
+    assert ablation.select(scores, 2, "bottom").tolist() == [0, 2]
+    assert ablation.select(scores, 0).numel() == 0
+    assert ablation.select(scores, 5).tolist() == [0, 1, 2, 3, 4]
+    r1, r2 = ablation.select(scores, 3, "random", seed=1), ablation.select(scores, 3, "random", seed=1)
+    assert torch.equal(r1, r2) and len(set(r1.tolist())) == 3
+    with pytest.raises(ValueError, match="k must be between 0 and d = 5"):
+        ablation.select(scores, 6)
+    with pytest.raises(ValueError, match="order must be one of"):
+        ablation.select(scores, 1, "middle")
+
+
+def test_keep_only_zeroes_the_rest():
+    z = torch.arange(12.0).view(3, 4) + 1
+    out = ablation.keep_only(z, torch.tensor([1, 3]))
+    assert torch.equal(out[:, [1, 3]], z[:, [1, 3]])
+    assert (out[:, [0, 2]] == 0).all()
+    assert (ablation.keep_only(z, torch.tensor([], dtype=torch.long)) == 0).all()
+
+
+def test_probe_learns_and_masking_removes_information():
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (600,), generator=g)
+    feats = torch.randn(600, 6, generator=g) * 0.3
+    feats[:, 2] += labels.float() * 2  # only factor 2 carries the label
+    probe = ablation.fit_probe(feats[:400], labels[:400], epochs=30, seed=0)
+    assert ablation.accuracy(probe, feats[400:], labels[400:]) > 0.95
+    assert ablation.accuracy(probe, feats[400:], labels[400:], keep=torch.tensor([2])) > 0.9
+    assert ablation.accuracy(probe, feats[400:], labels[400:], keep=torch.tensor([0, 1, 3])) < 0.6
+    with pytest.raises(ValueError, match="400 rows but labels 300"):
+        ablation.fit_probe(feats[:400], labels[:300])
+
+
+def test_traverse_shapes_and_unused_factor():
+    torch.manual_seed(0)
+    model = VAE((1, 28, 28), 4).eval()
+    with torch.no_grad():
+        model.decoder[0].weight[:, 3] = 0  # the decoder ignores factor 3
+    grid = traversal.traverse(model, torch.zeros(4), [0, 3], torch.linspace(-3, 3, 5))
+    assert grid.shape == (2, 5, 1, 28, 28)
+    change = traversal.image_change(grid)
+    assert change[1] < 1e-6 and change[0] > 1e-3
+
+
+def test_widget_updates_image():
+    pytest.importorskip("ipywidgets")
+    model = VAE((1, 28, 28), 3).eval()
+    box = traversal.traversal_widget(model, torch.zeros(3), [0, 2])
+    sliders = box.children[0].children
+    assert [s.description for s in sliders] == ["z[0]", "z[2]"]
+    sliders[0].value = 2.0  # triggers a redraw without error
+
+
+def test_results_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAEMI_RESULTS", str(tmp_path))
+    assert results.load_summary("nothing") is None
+    path = results.save_summary("demo", {"a": 1, "b": [1.5, 2]})
+    assert json.loads(path.read_text()) == {"a": 1, "b": [1.5, 2]}
+    assert results.load_summary("demo") == {"a": 1, "b": [1.5, 2]}
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json is not valid JSON"):
+        results.load_summary("bad")
+
+
+def test_paper_reference_numbers_are_consistent():
+    acc = paper.MNIST_TOPK_ACCURACY
+    ks = sorted(acc)
+    assert all(acc[a] <= acc[b] for a, b in zip(ks, ks[1:]))  # more factors, better accuracy
+    assert paper.MNIST_SETTINGS["latent_dim"] == max(acc)

@@ -1,0 +1,233 @@
+"""Benchmark of the per-factor MI estimators: time, error and peak memory in one run.
+
+    python -m vaemi_nb.bench                      # full sizes: N in {1k, 10k, 60k}, d in {10, 128}
+    python -m vaemi_nb.bench --sizes quick        # small sizes, seconds
+    python -m vaemi_nb.bench --device cuda        # writes benchmarks/mi_bench_cuda.csv
+
+Methods: a straightforward pairwise reference (one unchunked N x N float64 matrix per factor,
+one sample per point), the chunked mixture estimator, the subsampled marginal-entropy estimator
+of Chen et al. (2018; 10,000 points against all N), the Gaussian closed form and fast. Errors are
+max |estimate - exact| over the first ``--ref-factors`` factors, the exact empirical-mixture value
+coming from brute-force quadrature (``mi.quadrature_mi``). A cell whose predicted time passes the
+cap (from the method's cost model and its last timing) is skipped and marked so.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import platform
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+from . import mi, synthetic
+
+SIZES = {
+    "quick": [(500, 10), (1000, 10), (2000, 10), (4000, 10)],
+    "full": [(1000, 10), (1000, 128), (10_000, 10), (10_000, 32), (10_000, 128), (60_000, 10),
+             (60_000, 128)],
+}
+COLUMNS = ["method", "N", "d", "seconds", "max_abs_error", "peak_extra_MiB", "status", "machine"]
+
+
+def pairwise_mi(mu, logvar, generator=None):
+    """Straightforward O(N^2) Monte Carlo: the full N x N log-density matrix per factor, float64."""
+    mu, logvar = mu.double(), logvar.double()
+    n, d = mu.shape
+    sd = (0.5 * logvar).exp()
+    eps = torch.randn(n, d, generator=generator, dtype=torch.float64).to(mu.device)
+    out = torch.empty(d, dtype=torch.float64, device=mu.device)
+    for j in range(d):
+        z = mu[:, j] + sd[:, j] * eps[:, j]
+        logp = -0.5 * ((z[:, None] - mu[None, :, j]) / sd[None, :, j]) ** 2 - sd[None, :, j].log() - 0.5 * math.log(2 * math.pi)
+        out[j] = (logp.diagonal() - (torch.logsumexp(logp, 1) - math.log(n))).mean()
+    return out
+
+
+def _methods(generator_seed: int = 0):
+    g = lambda: torch.Generator().manual_seed(generator_seed)  # noqa: E731
+    return {
+        "pairwise": (lambda mu, lv: pairwise_mi(mu, lv, g()), lambda n, d: n * n * d),
+        "mixture": (lambda mu, lv: mi.mixture_mi(mu, lv, generator=g()), lambda n, d: n * n * d),
+        "subsampled": (lambda mu, lv: mi.subsampled_mi(mu, lv, generator=g()), lambda n, d: 10_000 * n * d),
+        "gaussian": (mi.gaussian_mi, lambda n, d: n * d),
+        "fast": (lambda mu, lv: mi.factor_mi(mu, lv, method="fast"), lambda n, d: n * d),
+    }
+
+
+def machine(device: torch.device) -> str:
+    """One line describing the machine: CPU model and cores, torch, and the GPU if used."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    desc = f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    if device.type == "cuda":
+        desc += f", GPU {torch.cuda.get_device_name(device)}"
+    return desc
+
+
+class PeakMemory:
+    """Peak extra memory during a block: CUDA allocator peak, or sampled resident set size (Linux)."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.peak = device, 0
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def __enter__(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device)
+            return self
+        _trim_heap()  # hand freed heap back to the OS so reused memory counts again
+        self.base, self.peak, self._stop = self._rss(), self._rss(), threading.Event()
+
+        def sample():
+            while not self._stop.wait(0.002):
+                self.peak = max(self.peak, self._rss())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.extra = torch.cuda.max_memory_allocated(self.device) - self.base
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.peak = max(self.peak, self._rss())
+            self.extra = self.peak - self.base
+        return False
+
+
+def _trim_heap() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run(sizes, *, device="cpu", cap: float = 120.0, ref_factors: int = 10, seed: int = 0,
+        verbose: bool = True) -> list[dict]:
+    """Time every method on every (N, d) in ``sizes``; returns one row per (method, N, d)."""
+    device = torch.device(device)
+    desc = machine(device)
+    last: dict[str, tuple[float, float]] = {}  # method -> (seconds, cost) of its last run
+    rows = []
+    mem_free = _available_bytes(device)
+    for n, d in sizes:
+        mu, logvar = synthetic.vae_like(n, d, generator=torch.Generator().manual_seed(seed))
+        mu, logvar = mu.to(device), logvar.to(device)
+        k = min(d, ref_factors)
+        t0 = time.perf_counter()
+        ref = mi.quadrature_mi(mu[:, :k], logvar[:, :k])
+        if verbose:
+            print(f"N={n:,} d={d}: reference for {k} factors in {time.perf_counter() - t0:.1f} s", flush=True)
+        for name, (fn, cost) in _methods(seed).items():
+            row = {"method": name, "N": n, "d": d, "seconds": "", "max_abs_error": "",
+                   "peak_extra_MiB": "", "status": "ok", "machine": desc}
+            pred = last[name][0] * cost(n, d) / last[name][1] if name in last else 0.0
+            if name == "pairwise" and 3 * n * n * 8 > mem_free / 2:
+                row["status"] = f"skipped: needs {3 * n * n * 8 / 2**30:.0f} GiB"
+            elif pred > cap:
+                row["status"] = f"skipped: predicted {pred:.0f} s > cap {cap:.0f} s"
+            else:
+                fn(mu[:50, :2], logvar[:50, :2])  # warm-up
+                with PeakMemory(device) as pm:
+                    _sync(device)
+                    t0 = time.perf_counter()
+                    est = fn(mu, logvar)
+                    _sync(device)
+                    secs = time.perf_counter() - t0
+                last[name] = (secs, cost(n, d))
+                err = (est[:k].double() - ref).abs().max().item()
+                row.update(seconds=f"{secs:.4g}", max_abs_error=f"{err:.3g}",
+                           peak_extra_MiB=f"{pm.extra / 2**20:.1f}")
+            rows.append(row)
+            if verbose:
+                print(f"  {name:10s} {row['seconds'] or '-':>9} s  err {row['max_abs_error'] or '-':>8}  "
+                      f"mem {row['peak_extra_MiB'] or '-':>8} MiB  {row['status']}", flush=True)
+    return rows
+
+
+def _available_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 8 * 2**30
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a markdown table (machine given once, above it)."""
+    head = "| method | N | d | seconds | max abs error [nats] | peak extra MiB | status |"
+    lines = [f"Machine: {rows[0]['machine']}" if rows else "", "", head, "|" + "---|" * 7]
+    for r in rows:
+        lines.append(f"| {r['method']} | {r['N']:,} | {r['d']} | {r['seconds'] or '-'} | "
+                     f"{r['max_abs_error'] or '-'} | {r['peak_extra_MiB'] or '-'} | {r['status']} |")
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict], path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def read_csv(path: str | Path) -> list[dict]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r["N"], r["d"] = int(r["N"]), int(r["d"])
+    return rows
+
+
+def recorded_csvs() -> list[Path]:
+    """Full-size benchmark CSVs committed in the checkout's benchmarks/ folder (if any)."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    return sorted(folder.glob("mi_bench_*.csv"))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", choices=sorted(SIZES), default="full")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--cap", type=float, default=120.0, help="skip cells predicted to take longer (s)")
+    p.add_argument("--ref-factors", type=int, default=10)
+    p.add_argument("--csv", default=None, help="output CSV (default benchmarks/mi_bench_<device>.csv)")
+    args = p.parse_args(argv)
+    rows = run(SIZES[args.sizes], device=args.device, cap=args.cap, ref_factors=args.ref_factors)
+    out = args.csv or Path(__file__).resolve().parents[1] / "benchmarks" / f"mi_bench_{torch.device(args.device).type}.csv"
+    write_csv(rows, out)
+    print()
+    print(markdown(rows))
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
