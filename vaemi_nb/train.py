@@ -1,6 +1,8 @@
 """Training loop, device selection and checkpoints for ``vaemi_nb.models.VAE``."""
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import torch
@@ -96,6 +98,39 @@ def fit(
             model.train()
         bar.set_postfix(loss=f"{means[0]:.2f}")
     model.eval()
+    return history
+
+
+def fit_cached(model: VAE, data, *, name: str, **fit_kwargs) -> dict[str, list]:
+    """:func:`fit`, or load the result of an identical earlier call from the checkpoint cache.
+
+    The cache key hashes the model's config and initial weights, the data and the fit arguments
+    (device excepted), so a cached result is what :func:`fit` would return again on the same
+    device type. Checkpoints live in ``<data root>/checkpoints`` (see
+    ``vaemi_nb.data.default_root``). Prints whether it trained or loaded.
+    """
+    from .data import default_root
+
+    x = _inputs(data)
+    h = hashlib.sha256()
+    h.update(json.dumps([CHECKPOINT_FORMAT, model.config,
+                         {k: v for k, v in sorted(fit_kwargs.items()) if k not in ("device", "progress")},
+                         str(pick_device(fit_kwargs.get("device")).type)], sort_keys=True,
+                        default=str).encode())
+    for t in [x, *model.state_dict().values()]:
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    path = default_root() / "checkpoints" / f"{name}-{h.hexdigest()[:16]}.pt"
+    if path.is_file() and path.with_suffix(".json").is_file():
+        trained = load(path, device=fit_kwargs.get("device"))
+        model.load_state_dict(trained.state_dict())
+        model.to(pick_device(fit_kwargs.get("device"))).eval()
+        print(f"loaded the trained model from the cache: {path}")
+        return json.loads(path.with_suffix(".json").read_text())
+    history = fit(model, data, **fit_kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(model, path)
+    path.with_suffix(".json").write_text(json.dumps(history))
+    print(f"trained and cached: {path}")
     return history
 
 
