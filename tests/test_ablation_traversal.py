@@ -78,3 +78,25 @@ def test_paper_reference_numbers_are_consistent():
     ks = sorted(acc)
     assert all(acc[a] <= acc[b] for a, b in zip(ks, ks[1:]))  # more factors, better accuracy
     assert paper.MNIST_SETTINGS["latent_dim"] == max(acc)
+
+
+def test_recon_nll_and_posterior_samples():
+    torch.manual_seed(0)
+    model = VAE((6,), 3, arch="mlp", likelihood="gaussian").eval()
+    x = torch.randn(40, 6)
+    full = ablation.recon_nll(model, x)
+    assert full.shape == (40,) and torch.isfinite(full).all()
+    assert torch.equal(full, ablation.recon_nll(model, x, torch.arange(3)))  # keeping all = no mask
+    with torch.no_grad():
+        model.decoder[0].weight[:, 2] = 0  # factor 2 unused by the decoder
+    assert torch.allclose(ablation.recon_nll(model, x, torch.tensor([0, 1])), ablation.recon_nll(model, x))
+    mu, logvar = torch.zeros(5, 2), torch.full((5, 2), -1.0)
+    z, y = ablation.sample_posterior(mu, logvar, torch.arange(5), 4, seed=0)
+    assert z.shape == (20, 2) and y.tolist() == list(range(5)) * 4
+
+
+def test_mnist_splits_quick_sizes():
+    from vaemi_nb import experiments, get_profile
+
+    s = experiments.mnist_splits(get_profile("quick"))
+    assert [len(s[k].labels) for k in ("train", "val", "test")] == [4000, 500, 500]

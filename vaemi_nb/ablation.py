@@ -56,3 +56,29 @@ def accuracy(probe: nn.Module, features: Tensor, labels: Tensor, keep: Tensor | 
     if keep is not None:
         features = keep_only(features, keep)
     return (probe(features).argmax(1) == labels).float().mean().item()
+
+
+@torch.no_grad()
+def recon_nll(model, x: Tensor, keep: Tensor | None = None, *, n_samples: int = 8, seed: int = 0) -> Tensor:
+    """E_{z ~ q(z|x)}[-log p(x | z)] per example, nats, shape (N,); factors not in ``keep`` at 0.
+
+    The decoder sees z with only the kept coordinates sampled, the others at the prior mean:
+    a valid decoder of z_S, so the reconstruction bound of the theory chapter applies to it.
+    """
+    g = torch.Generator().manual_seed(seed)
+    mu, logvar = model.encode(x)
+    total = torch.zeros(x.shape[0], dtype=torch.float64)
+    for _ in range(n_samples):
+        z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g)
+        if keep is not None:
+            z = keep_only(z, keep)
+        total += model.neg_log_lik(x, model.decoder_output(z)).double()
+    return total / n_samples
+
+
+def sample_posterior(mu: Tensor, logvar: Tensor, labels: Tensor, n_samples: int = 1, *, seed: int = 0):
+    """Draws z ~ q(z|x): returns (z (N * n_samples, d), labels repeated to match)."""
+    g = torch.Generator().manual_seed(seed)
+    mu_r, lv_r = mu.repeat(n_samples, 1), logvar.repeat(n_samples, 1)
+    z = mu_r + (0.5 * lv_r).exp() * torch.randn(mu_r.shape, generator=g, dtype=mu_r.dtype)
+    return z, labels.repeat(n_samples)

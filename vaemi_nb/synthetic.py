@@ -104,3 +104,64 @@ def validation_cases(n: int = 400, seed: int = 0) -> dict[str, tuple[Tensor, Ten
         "sd ratio 1e4 (5e-4 to 5)": (r(n), 5e-4 * torch.exp(u(n) * math.log(1e4))),
     }
     return {k: (mu[:, None], (2 * sd.log())[:, None]) for k, (mu, sd) in cases.items()}
+
+
+def linear_gaussian_channel(
+    n: int, mixing: Tensor, sigma: float = 0.5, *, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """Factorised Gaussian posteriors N(A u_n, sigma^2 I) with correlated factors and known MIs.
+
+    ``mixing`` A is (d, k); u_n ~ N(0, I_k). The aggregate is N(0, A A^T + sigma^2 I), so
+    I(x; z) = 1/2 log det(I + A A^T / sigma^2), I(x; z_j) = 1/2 log(1 + |A_j|^2 / sigma^2) and
+    the total correlation TC(q(z)) = sum_j I(x; z_j) - I(x; z), all in nats.
+
+    Returns (mu, logvar) of shape (n, d) and ``{"factor": (d,), "joint": scalar, "tc": scalar}``.
+    """
+    a = torch.as_tensor(mixing, dtype=torch.float64)
+    u = torch.randn(n, a.shape[1], generator=generator, dtype=torch.float64)
+    mu = u @ a.T
+    logvar = torch.full_like(mu, 2 * math.log(sigma))
+    factor = 0.5 * torch.log1p(a.pow(2).sum(1) / sigma**2)
+    joint = 0.5 * torch.logdet(torch.eye(a.shape[0], dtype=torch.float64) + a @ a.T / sigma**2)
+    return mu.float(), logvar.float(), {"factor": factor, "joint": joint, "tc": factor.sum() - joint}
+
+
+def gaussian_data(
+    n: int, dim: int = 20, scales=(2.0, 1.5, 1.0, 0.5), noise: float = 0.1, *, seed: int = 0,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, float]:
+    """Samples x = W s + noise e in ``dim`` dimensions with known differential entropy.
+
+    s ~ N(0, diag(scales^2)), W a fixed (seeded) matrix with orthonormal columns, e ~ N(0, I).
+    Returns (x (n, dim) float32, h(x) in nats) with h(x) = 1/2 log det(2 pi e Sigma).
+    """
+    scales = torch.as_tensor(scales, dtype=torch.float64)
+    w, _ = torch.linalg.qr(torch.randn(dim, len(scales), generator=torch.Generator().manual_seed(seed),
+                                       dtype=torch.float64))
+    cov = w @ torch.diag(scales**2) @ w.T + noise**2 * torch.eye(dim, dtype=torch.float64)
+    s = torch.randn(n, len(scales), generator=generator, dtype=torch.float64) * scales
+    x = s @ w.T + noise * torch.randn(n, dim, generator=generator, dtype=torch.float64)
+    h = 0.5 * torch.logdet(2 * math.pi * math.e * cov).item()
+    return x.float(), h
+
+
+def noisy_code_data(
+    n: int, dim: int = 12, bits: int = 3, flip: float = 0.05, *, seed: int = 0,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, float]:
+    """Binary vectors with known entropy: a random codeword of ``bits`` fair bits, bits flipped.
+
+    2^bits fixed (seeded) codewords in {0, 1}^dim; each sample picks one uniformly and flips each
+    coordinate with probability ``flip``. Returns (x (n, dim) float32 in {0, 1}, H(x) in nats),
+    H(x) computed exactly by enumerating all 2^dim binary vectors (dim <= 16).
+    """
+    if dim > 16:
+        raise ValueError(f"dim must be <= 16 for exact enumeration, got {dim}")
+    codes = torch.randint(0, 2, (2**bits, dim), generator=torch.Generator().manual_seed(seed)).double()
+    pick = torch.randint(0, 2**bits, (n,), generator=generator)
+    flips = (torch.rand(n, dim, generator=generator, dtype=torch.float64) < flip).double()
+    x = (codes[pick] + flips) % 2
+    states = ((torch.arange(2**dim)[:, None] >> torch.arange(dim)) & 1).double()  # (2^dim, dim)
+    dist = (states[:, None, :] != codes[None]).double().sum(-1)  # Hamming distances
+    p = (flip**dist * (1 - flip) ** (dim - dist)).mean(1)  # (2^dim,)
+    return x.float(), float(-(p * p.log()).sum())
