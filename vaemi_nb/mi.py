@@ -13,7 +13,7 @@ Estimators (``factor_mi(method=...)``):
   (the ceiling of any estimator built on an N-point empirical mixture).
 * ``"fast"``: deterministic; the aggregate's entropy on an FFT grid (``vaemi_nb.fastmi``),
   O(N + G log G) per factor, within ``fastmi.FAST_TOLERANCE`` = 0.01 nats of the exact
-  empirical-mixture value in its validated regime (warns outside it).
+  empirical-mixture value in its validated regime (a ValueError names factors outside it).
 * ``"auto"`` (default): ``"fast"`` for the factors inside its validated regime, ``"mixture"``
   for the rest.
 * ``"gaussian"``: the closed form of the authors' released code. It replaces q(z_j) by the
