@@ -59,21 +59,26 @@ def accuracy(probe: nn.Module, features: Tensor, labels: Tensor, keep: Tensor | 
 
 
 @torch.no_grad()
-def recon_nll(model, x: Tensor, keep: Tensor | None = None, *, n_samples: int = 8, seed: int = 0) -> Tensor:
+def recon_nll(model, x: Tensor, keep: Tensor | None = None, *, shift: Tensor | None = None,
+              n_samples: int = 8, seed: int = 0) -> Tensor:
     """E_{z ~ q(z|x)}[-log p(x | z)] per example, nats, shape (N,); factors not in ``keep`` at 0.
 
     The decoder sees z with only the kept coordinates sampled, the others at the prior mean:
     a valid decoder of z_S, so the reconstruction bound of the theory chapter applies to it.
+    ``shift`` (d,) moves every posterior by a constant before decoding.
     """
     g = torch.Generator().manual_seed(seed)
+    x = x.to(next(model.parameters()).device)
     mu, logvar = model.encode(x)
-    total = torch.zeros(x.shape[0], dtype=torch.float64)
+    if shift is not None:
+        mu = mu + shift.to(mu.device, mu.dtype)
+    total = torch.zeros(x.shape[0], dtype=torch.float64, device=mu.device)
     for _ in range(n_samples):
-        z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g)
+        z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g).to(mu.device)
         if keep is not None:
             z = keep_only(z, keep)
         total += model.neg_log_lik(x, model.decoder_output(z)).double()
-    return total / n_samples
+    return (total / n_samples).cpu()
 
 
 def sample_posterior(mu: Tensor, logvar: Tensor, labels: Tensor, n_samples: int = 1, *, seed: int = 0):

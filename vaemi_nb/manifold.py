@@ -18,6 +18,7 @@ import math
 import torch
 from torch import Tensor
 
+from . import ablation
 from . import mi as _mi
 from . import train
 from .models import VAE
@@ -138,22 +139,12 @@ def negative_elbo(model: VAE, x: Tensor, *, n_samples: int = 20, seed: int = 0) 
         return sum(model(x).loss.item() for _ in range(n_samples)) / n_samples
 
 
-@torch.no_grad()
 def shifted_recon(model: VAE, x: Tensor, shift: Tensor, *, n_samples: int = 5, seed: int = 0) -> float:
     """E_q[-log p(x | z + shift)] on x, nats per example: every posterior moved by ``shift`` (d,).
 
     Shows what the decoder makes of a factor whose posteriors are all displaced by a constant.
     """
-    device = next(model.parameters()).device
-    x = x.to(device)
-    mu, logvar = model.encode(x)
-    g = torch.Generator().manual_seed(seed)
-    total = 0.0
-    for _ in range(n_samples):
-        eps = torch.randn(mu.shape, generator=g).to(device)
-        z = mu + shift.to(device, mu.dtype) + (0.5 * logvar).exp() * eps
-        total += model.neg_log_lik(x, model.decoder_output(z)).mean().item()
-    return total / n_samples
+    return ablation.recon_nll(model, x, shift=shift, n_samples=n_samples, seed=seed).mean().item()
 
 
 def run(k: int, d: int, beta: float, *, n: int, epochs: int, seed: int, data_seed: int | None = None,

@@ -116,6 +116,13 @@ def memory_budget(device: torch.device) -> int:
     return DEFAULT_CPU_BYTES
 
 
+def _block_elems(device: torch.device, itemsize: int, max_bytes: int | None = None) -> int:
+    """Elements per scratch block: three live blocks fit the memory budget; cache-sized on CPU."""
+    budget = max_bytes if max_bytes is not None else memory_budget(device)
+    elems = max(1, budget // (3 * itemsize))
+    return min(elems, CPU_BLOCK_ELEMS) if device.type == "cpu" else elems  # ~4x faster on CPU
+
+
 def mixture_mi(
     mu: Tensor,
     logvar: Tensor,
@@ -141,11 +148,7 @@ def mixture_mi(
     mu, logvar = _as_float(mu), _as_float(logvar.to(mu.dtype))
     n, d = mu.shape
     device, dtype = mu.device, mu.dtype
-    itemsize = torch.finfo(dtype).bits // 8
-    budget = max_bytes if max_bytes is not None else memory_budget(device)
-    elems = max(1, budget // (3 * itemsize))  # elements per block within the budget
-    if device.type == "cpu":
-        elems = min(elems, CPU_BLOCK_ELEMS)  # cache-sized blocks are ~4x faster on CPU
+    elems = _block_elems(device, torch.finfo(dtype).bits // 8, max_bytes)
     db = max(1, min(d, elems // n))
     rows = chunk_size if chunk_size is not None else max(1, elems // (n * db))
     if rows < 1:
@@ -273,8 +276,7 @@ def joint_mi(
     mu, logvar = _as_float(mu), _as_float(logvar)
     n, d = mu.shape
     log_sd = 0.5 * logvar
-    rows = max(1, CPU_BLOCK_ELEMS // (n * d)) if mu.device.type == "cpu" else max(
-        1, memory_budget(mu.device) // (3 * n * d * mu.element_size()))
+    rows = max(1, _block_elems(mu.device, mu.element_size()) // (n * d))
     total = torch.zeros((), dtype=torch.float64, device=mu.device)
     for _ in range(n_samples):
         eps = torch.randn((n, d), generator=generator, dtype=mu.dtype,
@@ -308,8 +310,7 @@ def subsampled_mi(
     log_sd = 0.5 * logvar
     inv_t, loc_t = (-log_sd).exp().T.contiguous(), (mu * (-log_sd).exp()).T.contiguous()
     const_t = (-log_sd - 0.5 * LOG_2PI).T.contiguous()
-    rows = max(1, CPU_BLOCK_ELEMS // (n * d)) if mu.device.type == "cpu" else max(
-        1, memory_budget(mu.device) // (3 * n * d * mu.element_size()))
+    rows = max(1, _block_elems(mu.device, mu.element_size()) // (n * d))
     ent = torch.zeros(d, dtype=torch.float64, device=mu.device)
     for zc in z.split(rows):
         t = zc[:, :, None] * inv_t - loc_t  # (c, d, N)
