@@ -82,8 +82,8 @@ def recon_nll(model, x: Tensor, keep: Tensor | None = None, *, shift: Tensor | N
 
 
 def sample_posterior(mu: Tensor, logvar: Tensor, labels: Tensor, n_samples: int = 1, *, seed: int = 0):
-    """Draws z ~ q(z|x): returns (z (N * n_samples, d), labels repeated to match)."""
+    """Draws z ~ q(z|x): returns (z (N * n_samples, d), labels (N, ...) repeated to match)."""
     g = torch.Generator().manual_seed(seed)
     mu_r, lv_r = mu.repeat(n_samples, 1), logvar.repeat(n_samples, 1)
     z = mu_r + (0.5 * lv_r).exp() * torch.randn(mu_r.shape, generator=g, dtype=mu_r.dtype)
-    return z, labels.repeat(n_samples)
+    return z, labels.repeat(n_samples, *([1] * (labels.ndim - 1)))

@@ -77,3 +77,18 @@ def image_grid(images, *, row_labels=None, col_labels=None, title: str = "", siz
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def correlation_heatmap(r, *, row_labels, col_labels, title: str = "", vmax: float = 1.0):
+    """Heatmap of correlations (rows x columns) on a diverging scale from -vmax to vmax."""
+    r = _np(r)
+    fig, ax = plt.subplots(figsize=(0.22 * len(col_labels) + 2.2, 0.3 * len(row_labels) + 1.8))
+    im = ax.imshow(r, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(col_labels)))
+    ax.set_xticklabels(col_labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(row_labels)))
+    ax.set_yticklabels(row_labels, fontsize=8)
+    fig.colorbar(im, ax=ax, label="correlation r", fraction=0.03)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -9,11 +9,16 @@ from torch import Tensor
 
 
 class Split(NamedTuple):
-    """One split of a data set; ``source`` says in plain words what was loaded."""
+    """One split of a data set; ``source`` says in plain words what was loaded.
+
+    ``names`` names the label columns when ``labels`` is (N, K) multi-label (e.g. CelebA's 40
+    attributes); None for single-label data such as MNIST.
+    """
 
     images: Tensor
     labels: Tensor
     source: str
+    names: tuple[str, ...] | None = None
 
 
 def default_root() -> Path:
