@@ -88,3 +88,25 @@ def test_permutation_within_groups_keeps_group_means():
     _, p_within = attributes.permutation_test(f, y, groups=groups, n_perm=200)
     _, p_free = attributes.permutation_test(f, y, n_perm=200)
     assert p_free[0] < 0.01 < 0.2 < p_within[0]
+
+
+def test_group_folds_keep_groups_together_and_cover_everything():
+    groups = torch.tensor([3, 1, 2, 1, 4, 3, 2, 4, 5])
+    folds = attributes.group_folds(groups, 2)
+    assert sorted(torch.cat(folds).tolist()) == list(range(9))
+    for f in folds:
+        others = torch.cat([g for g in folds if g is not f])
+        assert not set(groups[f].tolist()) & set(groups[others].tolist())
+    with pytest.raises(ValueError, match="n_folds must be between 2 and the number of groups \\(5\\)"):
+        attributes.group_folds(groups, 6)
+
+
+def test_cross_validated_separable_and_uninformative_targets():
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(400, 2, generator=g)
+    groups = torch.arange(400) // 50
+    y = torch.stack([(x[:, 0] > 0).float(), torch.randint(0, 2, (400,), generator=g).float()], 1)
+    res = attributes.cross_validated(x, y, groups, n_folds=4)
+    assert res["accuracy"][0] > 0.95 and res["auc"][0] > 0.99
+    assert abs(res["auc"][1] - 0.5) < 0.1
+    assert 0.3 < res["majority"][1] < 0.7

@@ -77,3 +77,9 @@ def test_bad_header_and_bad_gzip_are_named(fake_torchvision_root):
 def test_unknown_split():
     with pytest.raises(ValueError, match="split must be one of"):
         load_mnist("validation")
+
+
+def test_mnist_split_unpacks_into_three_fields():
+    # chapters and the README unpack `x, y, source = load_mnist(...)`
+    x, y, source = load_mnist("val")
+    assert x.shape[1:] == (1, 28, 28) and len(x) == len(y) and isinstance(source, str)

@@ -73,3 +73,20 @@ def test_windowed_band_powers_shortcut(length_s, step_s):
     slow = eeg.band_powers(eeg.windows(x, length_s, step_s))
     assert fast.shape == slow.shape
     np.testing.assert_allclose(fast, slow, rtol=1e-10)
+
+
+def test_per_trial_averages_windows_of_each_trial():
+    import torch
+    from vaemi_nb.eeg import Features, per_trial
+
+    subject = torch.tensor([1, 1, 1, 2, 2, 2])
+    trial = torch.tensor([1, 1, 2, 1, 1, 1])
+    ratings = torch.tensor([[1.0, 2, 3, 4]] * 3 + [[5.0, 6, 7, 8]] * 3)
+    f = Features(torch.zeros(6, 2), subject, trial, torch.zeros(6), ratings, ["a", "b"], 1)
+    v = torch.arange(12.0).reshape(6, 2)
+    means, r, s = per_trial(v, f)
+    assert torch.equal(means, torch.tensor([[1.0, 2], [4, 5], [8, 9]]))
+    assert torch.equal(s, torch.tensor([1, 1, 2]))
+    assert torch.equal(r[2], torch.tensor([5.0, 6, 7, 8]))
+    with pytest.raises(ValueError, match="5 rows but there are 6 windows"):
+        per_trial(v[:5], f)

@@ -116,3 +116,31 @@ def permutation_test(features: Tensor, target: Tensor, *, groups: Tensor | None 
             y_perm[idx] = y[idx[torch.randperm(len(idx), generator=g)]]
         exceed += (corr(y_perm).abs() >= r.abs() - 1e-12).double()
     return r, (1 + exceed) / (1 + n_perm)
+
+
+def group_folds(groups: Tensor, n_folds: int) -> list[Tensor]:
+    """Test indices of ``n_folds`` folds in which every group (e.g. participant) sits in one fold;
+    the sorted groups are dealt to the folds in turn."""
+    uniq = torch.unique(torch.as_tensor(groups))
+    if not 2 <= n_folds <= len(uniq):
+        raise ValueError(f"n_folds must be between 2 and the number of groups ({len(uniq)}), got {n_folds}")
+    return [torch.where(torch.isin(torch.as_tensor(groups), uniq[f::n_folds]))[0] for f in range(n_folds)]
+
+
+def cross_validated(features: Tensor, targets: Tensor, groups: Tensor, *, n_folds: int = 4,
+                    l2: float = 1e-3) -> dict[str, Tensor]:
+    """Logistic regression scored on held-out groups: fold-averaged test ``accuracy``, ``auc``
+    and ``majority`` (accuracy of always answering the training folds' majority class), each (a,)."""
+    _check(features, targets)
+    out = {"accuracy": [], "auc": [], "majority": []}
+    for test in group_folds(groups, n_folds):
+        train = torch.ones(len(features), dtype=torch.bool)
+        train[test] = False
+        w, b = fit_logistic(features[train], targets[train], l2=l2)
+        logits = logistic_scores(features[test], w, b)
+        y = targets[test].double()
+        out["accuracy"].append(((logits > 0).double() == y).double().mean(0))
+        out["auc"].append(auc(logits, targets[test]))
+        majority = (targets[train].double().mean(0) > 0.5).double()
+        out["majority"].append((y == majority).double().mean(0))
+    return {k: torch.stack(v).mean(0) for k, v in out.items()}

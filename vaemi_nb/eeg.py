@@ -177,3 +177,19 @@ def features(deap: DeapData, *, length_s: float = 4.0, step_s: float = 2.0,
         feature_names=[f"{c}-{b}" for c in deap.channels for b in bands],
         n_bands=len(bands),
     )
+
+
+def per_trial(values: Tensor, feats: Features) -> tuple[Tensor, Tensor, Tensor]:
+    """Average window-level ``values`` (N, k) over the windows of each trial.
+
+    Returns (trial means (T, k), ratings (T, 4), participant (T,)), trials ordered by
+    participant, then video.
+    """
+    if values.shape[0] != feats.x.shape[0]:
+        raise ValueError(f"values has {values.shape[0]} rows but there are {feats.x.shape[0]} windows")
+    key = feats.subject.long() * 1000 + feats.trial.long()
+    uniq, inverse = torch.unique(key, return_inverse=True)
+    counts = torch.bincount(inverse, minlength=len(uniq)).to(values.dtype)[:, None]
+    means = torch.zeros(len(uniq), values.shape[1], dtype=values.dtype).index_add_(0, inverse, values) / counts
+    ratings = torch.zeros(len(uniq), feats.ratings.shape[1]).index_add_(0, inverse, feats.ratings) / counts.float()
+    return means, ratings, uniq // 1000

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from . import paper, train
-from .data import Split, load_mnist
+from .data import AttributeSplit, Split, load_mnist
 from .models import VAE
 from .profiles import Profile
 
@@ -61,7 +61,7 @@ def celeba_root(profile: Profile, root: str | os.PathLike | None = None) -> Path
     return ensure_standin()
 
 
-def celeba_splits(profile: Profile, root: str | os.PathLike | None = None) -> dict[str, Split]:
+def celeba_splits(profile: Profile, root: str | os.PathLike | None = None) -> dict[str, AttributeSplit]:
     """CelebA train/val/test at 64x64 for a profile (quick caps the sizes; see :func:`celeba_root`)."""
     from .data import load_celeba
 
@@ -84,4 +84,44 @@ def celeba_vae(profile: Profile, splits: dict[str, Split], *, device=None, progr
     history = train.fit_cached(model, splits["train"].images, name=f"celeba-{profile.name}",
                                epochs=profile.celeba_epochs, batch_size=cfg["batch_size"], lr=cfg["lr"],
                                seed=0, device=train.pick_device(device), progress=progress)
+    return model, history
+
+
+#: Our DEAP design (the paper's DEAP settings are not available): an MLP VAE on the 128
+#: standardised log band powers (32 channels x 4 bands) of each 4-s window, 16 factors,
+#: a Gaussian likelihood with a learnable sigma and beta = 4.
+DEAP_SETTINGS = dict(latent_dim=16, hidden=(256, 128), beta=4.0, likelihood="gaussian", lr=1e-3, batch_size=128)
+
+
+def deap_root(profile: Profile, root: str | os.PathLike | None = None) -> Path:
+    """Where the DEAP chapter reads EEG from: ``root``, else $VAEMI_DEAP, else (full profile)
+    ``<data root>/deap``, else (quick) the synthetic stand-in, written on first use."""
+    from .data import default_root, ensure_deap_standin
+
+    root = root or os.environ.get("VAEMI_DEAP")
+    if root:
+        return Path(root)
+    if profile.full_data:
+        return default_root() / "deap"
+    return ensure_deap_standin(subjects=profile.deap_subjects)
+
+
+def deap_features(profile: Profile, root: str | os.PathLike | None = None):
+    """(band-power features, source) of the profile's participants (see :func:`deap_root`)."""
+    from . import eeg
+    from .data import load_deap
+
+    data = load_deap(deap_root(profile, root), subjects=profile.deap_subjects)
+    return eeg.features(data), data.source
+
+
+def deap_vae(profile: Profile, x: torch.Tensor, *, device=None, progress: bool = False):
+    """The DEAP VAE (``DEAP_SETTINGS``) trained on features ``x`` (N, 128); cached. Returns (model, history)."""
+    cfg = DEAP_SETTINGS
+    torch.manual_seed(0)
+    model = VAE((x.shape[1],), cfg["latent_dim"], arch="mlp", hidden=cfg["hidden"],
+                likelihood=cfg["likelihood"], beta=cfg["beta"])
+    history = train.fit_cached(model, x, name=f"deap-{profile.name}", epochs=profile.deap_epochs,
+                               batch_size=cfg["batch_size"], lr=cfg["lr"], seed=0,
+                               device=train.pick_device(device), progress=progress)
     return model, history

@@ -92,3 +92,22 @@ def correlation_heatmap(r, *, row_labels, col_labels, title: str = "", vmax: flo
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def band_topomaps(values, info, bands, *, title: str = "", unit: str = ""):
+    """One scalp map per band: ``values`` (n_channels, n_bands) on MNE ``info``'s montage,
+    all on one symmetric colour scale."""
+    import mne
+
+    v = _np(values)
+    lim = float(np.abs(v).max()) or 1.0
+    fig, axes = plt.subplots(1, len(bands), figsize=(2.3 * len(bands) + 0.8, 2.6))
+    for b, (ax, name) in enumerate(zip(np.atleast_1d(axes), bands)):
+        im, _ = mne.viz.plot_topomap(v[:, b], info, axes=ax, show=False, vlim=(-lim, lim), cmap="RdBu_r",
+                                     names=info.ch_names, sensors=True)
+        for t in ax.texts:
+            t.set_fontsize(5)
+        ax.set_title(name)
+    fig.colorbar(im, ax=list(np.atleast_1d(axes)), fraction=0.02, label=unit)
+    fig.suptitle(title, y=1.04)
+    return fig

@@ -9,16 +9,20 @@ from torch import Tensor
 
 
 class Split(NamedTuple):
-    """One split of a data set; ``source`` says in plain words what was loaded.
-
-    ``names`` names the label columns when ``labels`` is (N, K) multi-label (e.g. CelebA's 40
-    attributes); None for single-label data such as MNIST.
-    """
+    """One split of a data set; ``source`` says in plain words what was loaded."""
 
     images: Tensor
     labels: Tensor
     source: str
-    names: tuple[str, ...] | None = None
+
+
+class AttributeSplit(NamedTuple):
+    """A split with multi-label ``labels`` (N, K) whose columns ``names`` names (e.g. CelebA's 40)."""
+
+    images: Tensor
+    labels: Tensor
+    source: str
+    names: tuple[str, ...]
 
 
 def default_root() -> Path:

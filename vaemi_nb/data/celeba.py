@@ -12,7 +12,7 @@ Layout under ``root`` (default ``default_root() / "celeba"``)::
 Splits: the partition file when present, else the official partition's index ranges, which is
 exactly what that file holds: train = images 1-162,770, val = 162,771-182,637,
 test = 182,638-202,599. Only the listed images that exist on disk are loaded, so a sample of
-CelebA works; ``Split.source`` says how many were found.
+CelebA works; ``AttributeSplit.source`` says how many were found.
 
 Preprocessing: centre crop 148x148 (the usual choice for aligned CelebA in VAE papers; it keeps
 the face and drops most background), then a PIL bicubic resize (antialiased when shrinking) to
@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ._common import Split, default_root
+from ._common import AttributeSplit, default_root
 
 CELEBA_ATTRIBUTES: tuple[str, ...] = (
     "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive", "Bags_Under_Eyes", "Bald", "Bangs",
@@ -252,8 +252,8 @@ def _save_cache(path: Path, **arrays) -> None:
 # ---------------------------------------------------------------------------- loader
 
 def load_celeba(root: str | Path | None = None, split: str = "train", image_size: int = 64, *,
-                max_images: int | None = None, cache: bool = True) -> Split:
-    """Load a CelebA split as ``Split(images, labels, source, names)``.
+                max_images: int | None = None, cache: bool = True) -> AttributeSplit:
+    """Load a CelebA split as ``AttributeSplit(images, labels, source, names)``.
 
     images: (N, 3, image_size, image_size) float32 in [0, 1]; labels: (N, 40) int64, 1 = attribute
     present, 0 = absent; names: the 40 attribute names from the file header. N counts the listed
@@ -317,4 +317,4 @@ def load_celeba(root: str | Path | None = None, split: str = "train", image_size
         names, source = tuple(hit["names"].tolist()), str(hit["source"])
 
     x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))).float().div_(255.0)
-    return Split(x, torch.from_numpy(labels.astype(np.int64)), source, tuple(names))
+    return AttributeSplit(x, torch.from_numpy(labels.astype(np.int64)), source, tuple(names))

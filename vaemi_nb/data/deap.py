@@ -263,11 +263,11 @@ def _standin_ratings(ratings: np.ndarray | str | Path | None, seed: int) -> tupl
 # ---------------------------------------------------------------------------------------------
 # Synthetic stand-in
 
-_RIGHT_FRONTAL = ("Fp2", "AF4", "F4", "F8", "FC6")
-_LEFT_FRONTAL = ("Fp1", "AF3", "F3", "F7", "FC5")
-_POSTERIOR = ("P3", "P4", "P7", "P8", "Pz", "PO3", "PO4", "O1", "O2", "Oz")
-_CENTRO_POSTERIOR = _POSTERIOR + ("C3", "C4", "Cz", "CP1", "CP2", "CP5", "CP6")
-_FRONTAL_MIDLINE = ("Fz", "FC1", "FC2", "AF3", "AF4", "F3", "F4", "Cz")
+RIGHT_FRONTAL = ("Fp2", "AF4", "F4", "F8", "FC6")
+LEFT_FRONTAL = ("Fp1", "AF3", "F3", "F7", "FC5")
+POSTERIOR = ("P3", "P4", "P7", "P8", "Pz", "PO3", "PO4", "O1", "O2", "Oz")
+CENTRO_POSTERIOR = POSTERIOR + ("C3", "C4", "Cz", "CP1", "CP2", "CP5", "CP6")
+FRONTAL_MIDLINE = ("Fz", "FC1", "FC2", "AF3", "AF4", "F3", "F4", "Cz")
 # Planted effects: log10 band-power change per unit of (rating - 5) / 4 (+-1 at the scale ends).
 VALENCE_ASYMMETRY = 0.8  # right minus left frontal alpha
 AROUSAL_BETA = 0.8  # centro-posterior beta
@@ -307,9 +307,9 @@ def _spectra(freqs: np.ndarray, subj: _Subject, g_alpha: np.ndarray, g_beta: np.
     edge = lambda x: 1 / (1 + np.exp(-x / 0.3))  # noqa: E731  (0.3-Hz soft band edges)
     band = lambda lo, hi: edge(f - lo) * edge(hi - f)  # noqa: E731
     psd = (40 * f ** -subj.exponent
-           + 30 * _weights(_POSTERIOR, 1.0, 0.3)[:, None] * bump(subj.alpha_hz, 1.0)
-           + 6 * _weights(_FRONTAL_MIDLINE, 1.0, 0.3)[:, None] * bump(6.0, 1.0)
-           + 0.6 * _weights(_CENTRO_POSTERIOR, 1.0, 0.5)[:, None] * bump(20.0, 5.0))
+           + 30 * _weights(POSTERIOR, 1.0, 0.3)[:, None] * bump(subj.alpha_hz, 1.0)
+           + 6 * _weights(FRONTAL_MIDLINE, 1.0, 0.3)[:, None] * bump(6.0, 1.0)
+           + 0.6 * _weights(CENTRO_POSTERIOR, 1.0, 0.5)[:, None] * bump(20.0, 5.0))
     gain = (g_alpha[..., None] * band(8, 13) + g_beta[..., None] * band(13, 30)
             + g_theta[..., None] * band(4, 8))
     return psd * 10 ** (gain + subj.level[:, None]) * passband
@@ -360,10 +360,10 @@ def _subject_file(subject: int, ratings: np.ndarray, seed: int, mix: np.ndarray)
                     trait_asymmetry=rng.normal(0, 0.1))
     zv, za = ((ratings[:, :2] - 5) / 4).T[..., None]  # (40, 1) each
     noise = lambda: rng.normal(0, TRIAL_NOISE, (N_TRIALS, 1))  # noqa: E731
-    side = _weights(_RIGHT_FRONTAL, 0.5) - _weights(_LEFT_FRONTAL, 0.5)
+    side = _weights(RIGHT_FRONTAL, 0.5) - _weights(LEFT_FRONTAL, 0.5)
     g_alpha = (side * (VALENCE_ASYMMETRY * zv + subj.trait_asymmetry + noise())
-               + _weights(_POSTERIOR, 1.0) * (AROUSAL_ALPHA * za + noise()))
-    g_beta = _weights(_CENTRO_POSTERIOR, 1.0) * (AROUSAL_BETA * za + noise())
+               + _weights(POSTERIOR, 1.0) * (AROUSAL_ALPHA * za + noise()))
+    g_beta = _weights(CENTRO_POSTERIOR, 1.0) * (AROUSAL_BETA * za + noise())
     g_theta = np.zeros_like(g_alpha) + noise()
     freqs = np.fft.rfftfreq(N_SAMPLES, 1 / SFREQ)
     eeg = _coloured(rng, _spectra(freqs, subj, g_alpha, g_beta, g_theta), N_SAMPLES, mix)
