@@ -24,5 +24,10 @@ book: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Student versions of the chapters (exercises kept, solutions removed) in student/; see student/README.md.
+.PHONY: student
+student: $(STAMP)
+	$(PY) -m vaemi_nb.student
+
 clean:
 	rm -rf _build
