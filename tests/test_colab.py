@@ -16,6 +16,8 @@ CONFIG = ROOT / "_config.yml"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 URL, BRANCH = colab.repository_url(CONFIG), colab.repository_branch(CONFIG)
 
+_PROFILE_AT_IMPORT = os.environ.get("VAEMI_PROFILE")
+
 
 def _tagged(nb, tag):
     return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
@@ -55,7 +57,8 @@ def test_install_cell_is_first_and_installs_from_the_config_url(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_install_cell_does_nothing_outside_colab(path, monkeypatch):
-    monkeypatch.delenv("VAEMI_PROFILE", raising=False)
+    monkeypatch.setenv("VAEMI_PROFILE", "unset")  # so that teardown restores the original state
+    monkeypatch.delenv("VAEMI_PROFILE")
     source = _tagged(nbformat.read(path, as_version=4), colab.INSTALL_TAG)[0].source
     assert _run_install_cell(source, monkeypatch, in_colab=False) == []
     assert "VAEMI_PROFILE" not in os.environ
@@ -65,7 +68,8 @@ def test_install_cell_does_nothing_outside_colab(path, monkeypatch):
 def test_install_cell_in_colab_installs_and_picks_a_profile(path, monkeypatch):
     import torch
 
-    monkeypatch.delenv("VAEMI_PROFILE", raising=False)
+    monkeypatch.setenv("VAEMI_PROFILE", "unset")  # so that teardown restores the original state
+    monkeypatch.delenv("VAEMI_PROFILE")
     for name in colab.FULL_NEEDS.values():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -125,3 +129,9 @@ def test_sync_is_idempotent_and_inserts_missing_cells(tmp_path):
     once = path.read_text()
     colab.main(["--config", str(config)])
     assert path.read_text() == once == (ROOT / "notebooks" / path.name).read_text()
+
+
+def test_zz_install_cell_tests_leave_the_profile_as_they_found_it():
+    # runs after the tests above (file order): a leaked VAEMI_PROFILE=full would switch every
+    # notebook that nbval runs later in this process to the full profile
+    assert os.environ.get("VAEMI_PROFILE") == _PROFILE_AT_IMPORT
