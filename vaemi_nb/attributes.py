@@ -45,12 +45,10 @@ def auc(scores: Tensor, labels: Tensor) -> Tensor:
             continue
         s = scores[:, a]
         order = torch.argsort(s)
+        # tied scores share the mean of their ranks
+        _, inverse, counts = torch.unique_consecutive(s[order], return_inverse=True, return_counts=True)
+        mean_rank = counts.cumsum(0).double() - (counts.double() - 1) / 2
         ranks = torch.empty(n, dtype=torch.float64)
-        ranks[order] = torch.arange(1, n + 1, dtype=torch.float64)
-        sorted_s = s[order]  # average the ranks of ties
-        uniq, inverse, counts = torch.unique_consecutive(sorted_s, return_inverse=True, return_counts=True)
-        ends = counts.cumsum(0).double()
-        mean_rank = ends - (counts.double() - 1) / 2
         ranks[order] = mean_rank[inverse]
         out[a] = (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * (n - n_pos))
     return out
