@@ -27,7 +27,7 @@ test: $(STAMP)
 # Student versions of the chapters (exercises kept, solutions removed) in student/; see student/README.md.
 .PHONY: student
 student: $(STAMP)
-	$(PY) -m vaemi_nb.student
+	$(PY) tools/student.py
 
 clean:
 	rm -rf _build

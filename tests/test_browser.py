@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vaemi_nb import browser_check as bc
+import browser_check as bc
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("VAEMI_BOOK_HTML", ROOT / "_build" / "html"))

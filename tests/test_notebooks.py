@@ -1,4 +1,5 @@
-"""Committed notebooks: no outputs, a `parameters` cell reading VAEMI_PROFILE, listed in the TOC."""
+"""Committed notebooks: no outputs, a `parameters` cell reading VAEMI_PROFILE and VAEMI_SEED, listed in the TOC."""
+import re
 from pathlib import Path
 
 import nbformat
@@ -31,11 +32,22 @@ def test_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_parameters_cell_reads_profile(path):
+def test_parameters_cell_reads_profile_and_seed(path):
     nb = nbformat.read(path, as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
     assert 'PROFILE = os.environ.get("VAEMI_PROFILE", "quick")' in params[0].source
+    assert 'SEED = int(os.environ.get("VAEMI_SEED", 0))' in params[0].source, \
+        f"{path.name}: the parameters cell must read the seed from VAEMI_SEED"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_fixed_seeds(path):
+    """Every random choice follows from SEED: no seed is a bare literal (seed=0, manual_seed(1))."""
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    fixed = re.findall(r"(?:manual_seed\(\s*\d+\s*\)|\bseed\s*=\s*\d+\b)", code)
+    assert not fixed, f"{path.name}: seeds not derived from SEED: {fixed}"
 
 
 def test_every_notebook_is_in_the_toc():

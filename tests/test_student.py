@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from vaemi_nb import student
+import student
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

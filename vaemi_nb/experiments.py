@@ -21,20 +21,21 @@ def mnist_splits(profile: Profile) -> dict[str, Split]:
     return splits
 
 
-def mnist_vae(profile: Profile, *, splits: dict[str, Split] | None = None, device=None,
+def mnist_vae(profile: Profile, *, splits: dict[str, Split] | None = None, seed: int = 0, device=None,
               progress: bool = False):
     """The authors' MNIST beta-VAE (paper.MNIST_SETTINGS), trained for the profile's epochs.
 
-    ``splits`` defaults to :func:`mnist_splits`. Returns (model, history, splits). Training is cached (``train.fit_cached``), so chapters
+    ``splits`` defaults to :func:`mnist_splits`; ``seed`` sets the initial weights and the
+    batch order. Returns (model, history, splits). Training is cached (``train.fit_cached``), so chapters
     sharing this model train it once.
     """
     splits = splits if splits is not None else mnist_splits(profile)
     cfg = paper.MNIST_SETTINGS
-    torch.manual_seed(0)  # the initial weights; fit() seeds the rest
+    torch.manual_seed(seed)  # the initial weights; fit() seeds the rest
     model = VAE((1, 28, 28), cfg["latent_dim"], likelihood=cfg["likelihood"], beta=cfg["beta"])
-    history = train.fit_cached(model, splits["train"].images, name=f"mnist-{profile.name}",
+    history = train.fit_cached(model, splits["train"].images, name=f"mnist-{profile.name}-seed{seed}",
                                epochs=profile.mnist_epochs, batch_size=cfg["batch_size"], lr=cfg["lr"],
-                               seed=0, device=train.pick_device(device), progress=progress)
+                               seed=seed, device=train.pick_device(device), progress=progress)
     return model, history, splits
 
 
@@ -71,19 +72,20 @@ def celeba_splits(profile: Profile, root: str | os.PathLike | None = None) -> di
             for s in ("train", "val", "test")}
 
 
-def celeba_vae(profile: Profile, splits: dict[str, Split], *, device=None, progress: bool = False):
+def celeba_vae(profile: Profile, splits: dict[str, Split], *, seed: int = 0, device=None,
+               progress: bool = False):
     """The CelebA conv VAE (``CELEBA_SETTINGS``), trained for the profile's epochs and cached.
 
-    Returns (model, history). The cache key includes the training images, so real faces and
-    the stand-in never share a checkpoint.
+    ``seed`` sets the initial weights and the batch order. Returns (model, history). The cache
+    key includes the training images, so real faces and the stand-in never share a checkpoint.
     """
     cfg = CELEBA_SETTINGS
-    torch.manual_seed(0)
+    torch.manual_seed(seed)  # the initial weights; fit() seeds the rest
     model = VAE((3, cfg["image_size"], cfg["image_size"]), cfg["latent_dim"], likelihood=cfg["likelihood"],
                 beta=cfg["beta"])
-    history = train.fit_cached(model, splits["train"].images, name=f"celeba-{profile.name}",
+    history = train.fit_cached(model, splits["train"].images, name=f"celeba-{profile.name}-seed{seed}",
                                epochs=profile.celeba_epochs, batch_size=cfg["batch_size"], lr=cfg["lr"],
-                               seed=0, device=train.pick_device(device), progress=progress)
+                               seed=seed, device=train.pick_device(device), progress=progress)
     return model, history
 
 
@@ -115,13 +117,13 @@ def deap_features(profile: Profile, root: str | os.PathLike | None = None):
     return eeg.features(data), data.source
 
 
-def deap_vae(profile: Profile, x: torch.Tensor, *, device=None, progress: bool = False):
-    """The DEAP VAE (``DEAP_SETTINGS``) trained on features ``x`` (N, 128); cached. Returns (model, history)."""
+def deap_vae(profile: Profile, x: torch.Tensor, *, seed: int = 0, device=None, progress: bool = False):
+    """The DEAP VAE (``DEAP_SETTINGS``) trained on features ``x`` (N, 128) from ``seed``; cached. Returns (model, history)."""
     cfg = DEAP_SETTINGS
-    torch.manual_seed(0)
+    torch.manual_seed(seed)  # the initial weights; fit() seeds the rest
     model = VAE((x.shape[1],), cfg["latent_dim"], arch="mlp", hidden=cfg["hidden"],
                 likelihood=cfg["likelihood"], beta=cfg["beta"])
-    history = train.fit_cached(model, x, name=f"deap-{profile.name}", epochs=profile.deap_epochs,
-                               batch_size=cfg["batch_size"], lr=cfg["lr"], seed=0,
+    history = train.fit_cached(model, x, name=f"deap-{profile.name}-seed{seed}", epochs=profile.deap_epochs,
+                               batch_size=cfg["batch_size"], lr=cfg["lr"], seed=seed,
                                device=train.pick_device(device), progress=progress)
     return model, history

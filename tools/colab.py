@@ -1,7 +1,7 @@
 """Keep every chapter's "Open in Colab" badge and Colab install cell in step with _config.yml.
 
-    python -m vaemi_nb.colab            # rewrite (or insert) the badge and install cell of every notebook
-    python -m vaemi_nb.colab --check    # list the notebooks that disagree with _config.yml; exit 1 if any
+    python tools/colab.py            # rewrite (or insert) the badge and install cell of every notebook
+    python tools/colab.py --check    # list the notebooks that disagree with _config.yml; exit 1 if any
 
 The repository's address and branch are configured once, under ``repository:`` in _config.yml.
 Each notebook gets, right under its title cell, a markdown cell with the badge (tagged

@@ -1,0 +1,65 @@
+"""The committed seed sweep (tests/seed_margins.md, by tools/seed_sweep.py) is complete and current:
+every chapter passed seeds 0-4, every check held on every seed, and every check a chapter makes
+(with a literal name) appears in the table."""
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "tests" / "seed_margins.md"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SEEDS = "0, 1, 2, 3, 4"
+
+
+def _rows(section: str) -> list[list[str]]:
+    text = TABLE.read_text()
+    part = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in part.splitlines() if line.startswith("| ") and not line.startswith("|---")]
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in rows[1:]]
+
+
+def _check_names(path: Path) -> set[str]:
+    """Literal first arguments of check(...) / check_all(...) calls in the chapter's code."""
+    nb = nbformat.read(path, as_version=4)
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        src = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(src)):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None))
+                    in ("check", "check_all") and node.args and isinstance(node.args[0], ast.Constant)):
+                names.add(node.args[0].value)
+    return names
+
+
+def test_table_exists_and_names_the_machine():
+    text = TABLE.read_text()
+    assert f"over seeds {SEEDS}" in text and "Measured " in text and " cores" in text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_passed_every_seed(path):
+    runs = [r for r in _rows("Runs") if r[0] == path.stem]
+    assert runs, f"{path.name} is missing from {TABLE.name}: run tools/seed_sweep.py"
+    for chapter, data, passed, _ in runs:
+        assert passed.startswith("5 of 5"), f"{chapter} ({data}): {passed} seeds passed"
+
+
+def test_celeba_was_swept_on_real_faces_too():
+    assert any(r[0].startswith("09_") and r[1] == "real" for r in _rows("Runs"))
+
+
+def test_every_check_held_on_every_seed():
+    bad = [r for r in _rows("Checks") if r[-1] != "5/5"]
+    assert not bad, f"checks that did not hold (or did not run) on all 5 seeds: {bad}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_table_is_current(path):
+    listed = {r[2].replace("\\|", "|") for r in _rows("Checks") if r[0] == path.stem}
+    missing = _check_names(path) - listed
+    assert not missing, f"{path.name}: checks not in {TABLE.name} (re-run tools/seed_sweep.py): {sorted(missing)}"

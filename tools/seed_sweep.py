@@ -1,0 +1,154 @@
+"""Run every chapter under nbval for several seeds and tabulate each check's worst margin.
+
+    python tools/seed_sweep.py                      # all chapters, seeds 0-4, then the table
+    python tools/seed_sweep.py --notebooks 03 09    # some chapters (file-name prefixes)
+    python tools/seed_sweep.py --table-only         # rebuild the table from the logs
+
+Each run sets VAEMI_SEED, VAEMI_STATIC=1 (as ``make book`` does) and VAEMI_CHECKS_LOG, so every
+``vaemi_nb.checks.check`` in the chapter appends its value, bound and margin to a log in
+``data/seed_sweep/`` (git-ignored). The CelebA chapter runs on its procedural stand-in and, when
+``--celeba PATH`` or $VAEMI_CELEBA names a CelebA folder, once more on those real faces. The
+table (default ``tests/seed_margins.md``) gives, per chapter and check, the bound, the worst
+value and margin over the seeds, and names the machine it was measured on.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "data" / "seed_sweep"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, " \
+           f"Python {platform.python_version()}, torch {torch.__version__}"
+
+
+def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
+    """Run one chapter under nbval with VAEMI_SEED=seed; returns the run record."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    stem = f"{nb.stem}{'' if variant == 'default' else '-' + variant}-seed{seed}"
+    log = LOGS / f"{stem}.jsonl"
+    log.unlink(missing_ok=True)
+    env = {**os.environ, "VAEMI_SEED": str(seed), "VAEMI_STATIC": "1", "VAEMI_CHECKS_LOG": str(log),
+           "VAEMI_PROFILE": os.environ.get("VAEMI_PROFILE", "quick")}
+    env.pop("VAEMI_CELEBA", None)
+    if variant == "real":
+        env["VAEMI_CELEBA"] = celeba
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(nb)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    record = {"notebook": nb.stem, "variant": variant, "seed": seed, "rc": proc.returncode,
+              "seconds": round(time.perf_counter() - t0, 1)}
+    if proc.returncode:
+        record["tail"] = proc.stdout[-3000:]
+    (LOGS / f"{stem}.run.json").write_text(json.dumps(record))
+    status = "passed" if proc.returncode == 0 else f"FAILED (rc {proc.returncode})"
+    print(f"{nb.stem} [{variant}] seed {seed}: {status} in {record['seconds']:.0f} s", flush=True)
+    if proc.returncode:
+        print(record["tail"][-1500:], flush=True)
+    return record
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.3e}"
+
+
+def table(out: Path, seeds: list[int]) -> str:
+    """Markdown table of every check's worst margin over the logged runs."""
+    runs = [json.loads(p.read_text()) for p in sorted(LOGS.glob("*.run.json"))]
+    runs = [r for r in runs if r["seed"] in seeds]
+    checks: dict[tuple, dict] = {}
+    for p in sorted(LOGS.glob("*.jsonl")):
+        stem = p.stem
+        base, seed = stem.rsplit("-seed", 1)
+        if int(seed) not in seeds:
+            continue
+        variant = "real" if base.endswith("-real") else "default"
+        chapter = base.removesuffix("-real")
+        for line in p.read_text().splitlines():
+            e = json.loads(line)
+            key = (chapter, variant, e["name"], e["op"])
+            c = checks.setdefault(key, {"bounds": set(), "worst": None, "seeds": set(), "failed": set()})
+            c["bounds"].add(e["bound"])
+            c["seeds"].add(int(seed))
+            if not e["ok"]:
+                c["failed"].add(int(seed))
+            if c["worst"] is None or e["margin"] < c["worst"]["margin"]:
+                c["worst"] = {**e, "seed": int(seed)}
+    lines = [f"# Seed sweep: worst margin of every check over seeds {', '.join(map(str, seeds))}", "",
+             f"Measured {datetime.date.today().isoformat()} on {machine()}, quick profile, "
+             f"by `python tools/seed_sweep.py` (every chapter under nbval, VAEMI_SEED = each seed). "
+             "Margin: how far the worst value over the seeds sits inside its bound, in the quantity's "
+             "units (`bound - value` for `<`, `value - bound` for `>`); relative: margin / |bound|.", "",
+             "## Runs", "", "| chapter | data | seeds passed | seconds per run (min–max) |", "|---|---|---|---|"]
+    by_nb = defaultdict(list)
+    for r in runs:
+        by_nb[(r["notebook"], r["variant"])].append(r)
+    for (nb, variant), rs in sorted(by_nb.items()):
+        ok = sorted(r["seed"] for r in rs if r["rc"] == 0)
+        secs = [r["seconds"] for r in rs]
+        lines.append(f"| {nb} | {variant} | {len(ok)} of {len(rs)} ({', '.join(map(str, ok)) or 'none'}) | "
+                     f"{min(secs):.0f}–{max(secs):.0f} |")
+    lines += ["", "## Checks", "",
+              "| chapter | data | check | op | bound | worst value | at | worst margin | relative | seed | seeds |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (chapter, variant, name, op), c in sorted(checks.items()):
+        w = c["worst"]
+        bound = ", ".join(_fmt(b) for b in sorted(c["bounds"]))
+        rel = f"{w['margin'] / abs(w['bound']):.2f}" if w["bound"] else "–"
+        seeds_ok = f"{len(c['seeds']) - len(c['failed'])}/{len(c['seeds'])}"
+        cell = name.replace("|", "\\|")
+        lines.append(f"| {chapter} | {variant} | {cell} | {op.replace('<', '&lt;').replace('>', '&gt;')} | {bound} | "
+                     f"{_fmt(w['value'])} | {w.get('where', '').replace('|', '/')} | {_fmt(w['margin'])} | {rel} | "
+                     f"{w['seed']} | {seeds_ok} |")
+    text = "\n".join(lines) + "\n"
+    out.write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--notebooks", nargs="+", default=None, help="file-name prefixes, e.g. 01 09")
+    ap.add_argument("--celeba", default=os.environ.get("VAEMI_CELEBA"),
+                    help="a CelebA folder: the CelebA chapter also runs on these real faces")
+    ap.add_argument("--out", type=Path, default=ROOT / "tests" / "seed_margins.md")
+    ap.add_argument("--table-only", action="store_true", help="only rebuild the table from the logs")
+    args = ap.parse_args(argv)
+    failed = 0
+    if not args.table_only:
+        nbs = sorted((ROOT / "notebooks").glob("*.ipynb"))
+        if args.notebooks:
+            nbs = [nb for nb in nbs if nb.name.startswith(tuple(args.notebooks))]
+        for seed in args.seeds:
+            for nb in nbs:
+                variants = ["default"] + (["real"] if "celeba" in nb.stem and args.celeba else [])
+                for variant in variants:
+                    failed += run_one(nb, seed, variant, args.celeba)["rc"] != 0
+    table(args.out, args.seeds)
+    print(f"wrote {args.out}; {failed} failed runs")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
