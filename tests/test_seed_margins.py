@@ -45,8 +45,9 @@ def test_table_exists_and_names_the_machine():
 def test_every_chapter_passed_every_seed(path):
     runs = [r for r in _rows("Runs") if r[0] == path.stem]
     assert runs, f"{path.name} is missing from {TABLE.name}: run tools/seed_sweep.py"
-    for chapter, data, passed, _ in runs:
+    for chapter, data, passed, _, current in runs:
         assert passed.startswith("5 of 5"), f"{chapter} ({data}): {passed} seeds passed"
+        assert current == "yes", f"{chapter} ({data}) changed since it was swept: re-run tools/seed_sweep.py"
 
 
 def test_celeba_was_swept_on_real_faces_too():

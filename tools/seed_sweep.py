@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -43,6 +44,15 @@ def machine() -> str:
            f"Python {platform.python_version()}, torch {torch.__version__}"
 
 
+def digest(nb: Path) -> str:
+    """Short hash of the notebook's code cells: a log is current while they are unchanged."""
+    import nbformat
+
+    cells = nbformat.read(nb, as_version=4).cells
+    code = "\n\0".join(c.source for c in cells if c.cell_type == "code")
+    return hashlib.sha256(code.encode()).hexdigest()[:12]
+
+
 def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
     """Run one chapter under nbval with VAEMI_SEED=seed; returns the run record."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -54,11 +64,12 @@ def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
     env.pop("VAEMI_CELEBA", None)
     if variant == "real":
         env["VAEMI_CELEBA"] = celeba
+    sha = digest(nb)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(nb)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     record = {"notebook": nb.stem, "variant": variant, "seed": seed, "rc": proc.returncode,
-              "seconds": round(time.perf_counter() - t0, 1)}
+              "seconds": round(time.perf_counter() - t0, 1), "code": sha}
     if proc.returncode:
         record["tail"] = proc.stdout[-3000:]
     (LOGS / f"{stem}.run.json").write_text(json.dumps(record))
@@ -100,15 +111,19 @@ def table(out: Path, seeds: list[int]) -> str:
              f"by `python tools/seed_sweep.py` (every chapter under nbval, VAEMI_SEED = each seed). "
              "Margin: how far the worst value over the seeds sits inside its bound, in the quantity's "
              "units (`bound - value` for `<`, `value - bound` for `>`); relative: margin / |bound|.", "",
-             "## Runs", "", "| chapter | data | seeds passed | seconds per run (min–max) |", "|---|---|---|---|"]
+             "## Runs", "", "Current: whether the chapter's code cells are still those that were swept.", "",
+             "| chapter | data | seeds passed | seconds per run (min–max) | current |", "|---|---|---|---|---|"]
     by_nb = defaultdict(list)
     for r in runs:
         by_nb[(r["notebook"], r["variant"])].append(r)
     for (nb, variant), rs in sorted(by_nb.items()):
         ok = sorted(r["seed"] for r in rs if r["rc"] == 0)
         secs = [r["seconds"] for r in rs]
+        path = ROOT / "notebooks" / f"{nb}.ipynb"
+        now = digest(path) if path.is_file() else None
+        current = "yes" if all(r.get("code") == now for r in rs) else "NO: re-run"
         lines.append(f"| {nb} | {variant} | {len(ok)} of {len(rs)} ({', '.join(map(str, ok)) or 'none'}) | "
-                     f"{min(secs):.0f}–{max(secs):.0f} |")
+                     f"{min(secs):.0f}–{max(secs):.0f} | {current} |")
     lines += ["", "## Checks", "",
               "| chapter | data | check | op | bound | worst value | at | worst margin | relative | seed | seeds |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]

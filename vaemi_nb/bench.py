@@ -171,6 +171,29 @@ def run(sizes, *, device="cpu", cap: float = 120.0, ref_factors: int = 10, seed:
     return rows
 
 
+def alternated_times(fns: dict, repeats: int = 3, *, warmup: bool = True, device="cpu") -> dict[str, list[float]]:
+    """Seconds of each zero-argument callable in ``fns``, timed ``repeats`` times in alternation.
+
+    Round r times every callable once, in turn, so that all of them see the same machine load
+    (other processes slow them alike); compare methods by ratios of the medians. With ``warmup``
+    each callable first runs once untimed. Returns name -> list of ``repeats`` timings.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    device = torch.device(device)
+    for fn in fns.values() if warmup else ():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            _sync(device)
+            t0 = time.perf_counter()
+            fn()
+            _sync(device)
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
 def _available_bytes(device: torch.device) -> int:
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
