@@ -110,3 +110,39 @@ def test_cross_validated_separable_and_uninformative_targets():
     assert res["accuracy"][0] > 0.95 and res["auc"][0] > 0.99
     assert abs(res["auc"][1] - 0.5) < 0.1
     assert 0.3 < res["majority"][1] < 0.7
+
+
+def test_max_permutation_test_r_and_planted_effect():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 6, generator=g)
+    y = torch.stack([x[:, 2] + 0.5 * torch.randn(300, generator=g), torch.randn(300, generator=g)], 1)
+    r, p = attributes.max_permutation_test(x, y, n_perm=500, seed=1)
+    assert r.shape == p.shape == (6, 2)
+    ref = np.corrcoef(x.numpy().T, y.numpy().T)[:6, 6:]
+    assert np.allclose(r.numpy(), ref, atol=1e-10)
+    assert p[2, 0] == pytest.approx(1 / 501)  # the planted pair beats every permutation's best pair
+    assert (p >= 1 / 501).all() and (p <= 1).all()
+
+
+def test_max_permutation_test_holds_the_familywise_rate():
+    """On null data the smallest corrected p of 8 x 2 pairs is below 0.1 in about 10 % of data sets."""
+    g = torch.Generator().manual_seed(2)
+    hits = 0
+    n_sets = 200
+    for s in range(n_sets):
+        x, y = torch.randn(60, 8, generator=g), torch.randn(60, 2, generator=g)
+        hits += bool(attributes.max_permutation_test(x, y, n_perm=199, seed=s)[1].min() <= 0.1)
+    se = (0.1 * 0.9 / n_sets) ** 0.5
+    assert hits / n_sets < 0.1 + 3 * se, f"family-wise rate {hits / n_sets:.3f}, expected about 0.1"
+    assert hits / n_sets > 0.1 - 3 * se, f"family-wise rate {hits / n_sets:.3f}: the test is too conservative"
+
+
+def test_max_permutation_test_shuffles_within_groups():
+    """A purely between-group association survives no within-group shuffle: p = 1."""
+    groups = torch.arange(10).repeat_interleave(20)
+    x = groups.double()[:, None] + 0.01 * torch.randn(200, 1, generator=torch.Generator().manual_seed(3))
+    y = (groups.double() ** 2)[:, None]  # constant within each group
+    _, p = attributes.max_permutation_test(x, y, groups=groups, n_perm=99, seed=0)
+    assert p.item() == 1.0
+    _, p_pooled = attributes.max_permutation_test(x, y, n_perm=99, seed=0)
+    assert p_pooled.item() == pytest.approx(1 / 100)

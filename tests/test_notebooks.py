@@ -46,7 +46,7 @@ def test_no_fixed_seeds(path):
     """Every random choice follows from SEED: no seed is a bare literal (seed=0, manual_seed(1))."""
     nb = nbformat.read(path, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    fixed = re.findall(r"(?:manual_seed\(\s*\d+\s*\)|\bseed\s*=\s*\d+\b)", code)
+    fixed = re.findall(r"(?:manual_seed\(\s*\d+\s*\)|\bseed\s*=\s*\d+\s*(?=[,)\n]))", code)
     assert not fixed, f"{path.name}: seeds not derived from SEED: {fixed}"
 
 

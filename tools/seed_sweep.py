@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notebooks", nargs="+", default=None, help="file-name prefixes, e.g. 01 09")
     ap.add_argument("--celeba", default=os.environ.get("VAEMI_CELEBA"),
                     help="a CelebA folder: the CelebA chapter also runs on these real faces")
+    ap.add_argument("--variants", nargs="+", default=["default", "real"], choices=["default", "real"],
+                    help="which data to run the CelebA chapter on (default: both, real only with --celeba)")
     ap.add_argument("--out", type=Path, default=ROOT / "tests" / "seed_margins.md")
     ap.add_argument("--table-only", action="store_true", help="only rebuild the table from the logs")
     args = ap.parse_args(argv)
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for nb in nbs:
                 variants = ["default"] + (["real"] if "celeba" in nb.stem and args.celeba else [])
-                for variant in variants:
+                for variant in [v for v in variants if v in args.variants]:
                     failed += run_one(nb, seed, variant, args.celeba)["rc"] != 0
     table(args.out, args.seeds)
     print(f"wrote {args.out}; {failed} failed runs")

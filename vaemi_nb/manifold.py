@@ -151,11 +151,11 @@ def run(k: int, d: int, beta: float, *, n: int, epochs: int, seed: int, data_see
         noise: float = 0.05) -> dict:
     """Train a VAE with d latents on ``intrinsic_data(n, k, noise=noise, seed=data_seed)``.
 
-    ``data_seed`` defaults to ``seed`` (which also seeds the weights and training). Returns
-    :func:`factor_stats` (each (d,), nats) plus ``"loss"`` (:func:`negative_elbo`, nats per
-    example), ``"model"`` and ``"x"``.
+    ``data_seed`` defaults to ``seed`` (which also seeds the weights, training and the
+    posterior samples of the loss). Returns :func:`factor_stats` (each (d,), nats) plus
+    ``"loss"`` (:func:`negative_elbo`, nats per example), ``"model"`` and ``"x"``.
     """
     x = intrinsic_data(n, k, noise=noise, seed=seed if data_seed is None else data_seed)
     model = fit_vae(x, d, beta, epochs=epochs, seed=seed)
     stats = {key: v.cpu() for key, v in factor_stats(model, x).items()}
-    return {**stats, "loss": negative_elbo(model, x), "model": model, "x": x}
+    return {**stats, "loss": negative_elbo(model, x, seed=seed), "model": model, "x": x}
