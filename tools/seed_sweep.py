@@ -30,18 +30,13 @@ LOGS = ROOT / "data" / "seed_sweep"
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """CPU model, cores, OS, Python and torch of this machine."""
     import torch
 
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, " \
-           f"Python {platform.python_version()}, torch {torch.__version__}"
+    from vaemi_nb.bench import machine as describe
+
+    return f"{describe(torch.device('cpu'))}, {platform.system()} {platform.release()}, " \
+           f"Python {platform.python_version()}"
 
 
 def digest(nb: Path) -> str:
@@ -84,7 +79,7 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.3e}"
 
 
-def table(out: Path, seeds: list[int]) -> str:
+def table(out: Path, seeds: list[int], note: str = "") -> str:
     """Markdown table of every check's worst margin over the logged runs."""
     runs = [json.loads(p.read_text()) for p in sorted(LOGS.glob("*.run.json"))]
     runs = [r for r in runs if r["seed"] in seeds]
@@ -110,7 +105,8 @@ def table(out: Path, seeds: list[int]) -> str:
              f"Measured {datetime.date.today().isoformat()} on {machine()}, quick profile, "
              f"by `python tools/seed_sweep.py` (every chapter under nbval, VAEMI_SEED = each seed). "
              "Margin: how far the worst value over the seeds sits inside its bound, in the quantity's "
-             "units (`bound - value` for `<`, `value - bound` for `>`); relative: margin / |bound|.", "",
+             "units (`bound - value` for `<`, `value - bound` for `>`); relative: margin / |bound|."
+             + (f" {note}" if note else ""), "",
              "## Runs", "", "Current: whether the chapter's code cells are still those that were swept.", "",
              "| chapter | data | seeds passed | seconds per run (min–max) | current |", "|---|---|---|---|---|"]
     by_nb = defaultdict(list)
@@ -150,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", nargs="+", default=["default", "real"], choices=["default", "real"],
                     help="which data to run the CelebA chapter on (default: both, real only with --celeba)")
     ap.add_argument("--out", type=Path, default=ROOT / "tests" / "seed_margins.md")
+    ap.add_argument("--note", default="", help="a sentence for the table's header (e.g. the load)")
     ap.add_argument("--table-only", action="store_true", help="only rebuild the table from the logs")
     args = ap.parse_args(argv)
     failed = 0
@@ -162,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 variants = ["default"] + (["real"] if "celeba" in nb.stem and args.celeba else [])
                 for variant in [v for v in variants if v in args.variants]:
                     failed += run_one(nb, seed, variant, args.celeba)["rc"] != 0
-    table(args.out, args.seeds)
+    table(args.out, args.seeds, args.note)
     print(f"wrote {args.out}; {failed} failed runs")
     return 1 if failed else 0
 
