@@ -48,10 +48,23 @@ def digest(nb: Path) -> str:
     return hashlib.sha256(code.encode()).hexdigest()[:12]
 
 
+def _stem(nb: Path, seed: int, variant: str) -> str:
+    return f"{nb.stem}{'' if variant == 'default' else '-' + variant}-seed{seed}"
+
+
+def is_current(nb: Path, seed: int, variant: str) -> bool:
+    """Whether a passing log of this chapter, seed and data exists for the chapter's current code."""
+    path = LOGS / f"{_stem(nb, seed, variant)}.run.json"
+    if not path.is_file():
+        return False
+    record = json.loads(path.read_text())
+    return record["rc"] == 0 and record.get("code") == digest(nb)
+
+
 def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
     """Run one chapter under nbval with VAEMI_SEED=seed; returns the run record."""
     LOGS.mkdir(parents=True, exist_ok=True)
-    stem = f"{nb.stem}{'' if variant == 'default' else '-' + variant}-seed{seed}"
+    stem = _stem(nb, seed, variant)
     log = LOGS / f"{stem}.jsonl"
     log.unlink(missing_ok=True)
     env = {**os.environ, "VAEMI_SEED": str(seed), "VAEMI_STATIC": "1", "VAEMI_CHECKS_LOG": str(log),
@@ -147,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="which data to run the CelebA chapter on (default: both, real only with --celeba)")
     ap.add_argument("--out", type=Path, default=ROOT / "tests" / "seed_margins.md")
     ap.add_argument("--note", default="", help="a sentence for the table's header (e.g. the load)")
+    ap.add_argument("--stale", action="store_true",
+                    help="run only the chapter/seed pairs whose log is missing, failed or older than the code")
     ap.add_argument("--table-only", action="store_true", help="only rebuild the table from the logs")
     args = ap.parse_args(argv)
     failed = 0
@@ -158,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             for nb in nbs:
                 variants = ["default"] + (["real"] if "celeba" in nb.stem and args.celeba else [])
                 for variant in [v for v in variants if v in args.variants]:
+                    if args.stale and is_current(nb, seed, variant):
+                        continue
                     failed += run_one(nb, seed, variant, args.celeba)["rc"] != 0
     table(args.out, args.seeds, args.note)
     print(f"wrote {args.out}; {failed} failed runs")
