@@ -58,7 +58,9 @@ def colab(tmp_path_factory):
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VAEMI_", "PYTHON", "JUPYTER"))}
     env.update(HOME=str(home), PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", MPLBACKEND="agg")
-    return {"py": py, "work": work, "env": env, "base": base}
+    runner = base / "run_notebook.py"
+    runner.write_text(_RUNNER)
+    return {"py": py, "work": work, "env": env, "base": base, "runner": runner}
 
 
 def test_the_package_is_not_the_checkout(colab):
@@ -90,9 +92,7 @@ def test_chapter_runs_from_an_empty_folder(colab, chapter):
     src = colab["work"] / f"{chapter}.ipynb"
     shutil.copy(ROOT / "notebooks" / f"{chapter}.ipynb", src)  # in Colab: the notebook alone
     out = colab["base"] / f"{chapter}.out.ipynb"
-    runner = colab["base"] / "run_notebook.py"
-    runner.write_text(_RUNNER)
-    done = subprocess.run([str(colab["py"]), str(runner), str(src), str(out)], cwd=colab["work"],
+    done = subprocess.run([str(colab["py"]), str(colab["runner"]), str(src), str(out)], cwd=colab["work"],
                           env=colab["env"], capture_output=True, text=True)
     nb = nbformat.read(out, as_version=4) if out.is_file() else None
     errors = [f"{e.ename}: {e.evalue}" for e in _outputs(nb, "error")] if nb else []
