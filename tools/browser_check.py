@@ -1,6 +1,6 @@
 """Check the built book in a headless browser: images, math, links, widgets, console errors.
 
-Used by ``tests/test_browser.py``. Every page of ``_build/html`` is served from a local HTTP
+Used by ``tests/book/test_browser.py``. Every page of ``_build/html`` is served from a local HTTP
 server and opened in headless Chromium (Debian's ``chromium`` and ``chromium-driver`` packages,
 driven by Selenium; nothing is downloaded). :func:`check_page` returns a list of problems, one
 readable line each; an empty list means the page passed. The browser resolves no host names
@@ -277,7 +277,8 @@ if (MJ && MJ.startup && MJ.startup.document && MJ.startup.toMML) {
 const mathText = Array.from(document.querySelectorAll('mjx-container, .math, .MathJax_Display, .MathJax'))
     .map(e => e.textContent + ' ' + (e.getAttribute('title') || '')).join('\n');
 const pageText = document.body.innerText;
-out.mathErrorText = arguments[0].filter(t => pageText.includes(t)).concat(arguments[1].filter(t => mathText.includes(t)));
+out.mathErrorText = arguments[0].filter(t => pageText.includes(t))
+    .concat(arguments[1].filter(t => mathText.includes(t)));
 // widgets: a widget view or widget area that shows nothing, or a widget printed as its repr
 out.emptyWidgets = [];
 for (const el of document.querySelectorAll('.jupyter-widgets, .widget-area, .jupyter-widgets-view')) {

@@ -26,7 +26,7 @@ BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 #: Chapters whose full profile needs a data set Colab cannot download by itself (CelebA's
 #: images, DEAP's EULA-protected recordings): there Colab defaults to the full profile only
 #: when the variable naming the data set's folder is set.
-FULL_NEEDS = {"09_celeba": "VAEMI_CELEBA", "10_deap": "VAEMI_DEAP"}
+FULL_NEEDS = {"08_celeba": "VAEMI_CELEBA", "09_deap": "VAEMI_DEAP"}
 
 
 def _repository(config_path: str | Path) -> dict:
@@ -126,7 +126,21 @@ def main(argv=None) -> int:
             nbformat.write(new, path)
     verb = "disagree with" if args.check else "updated from"
     print(f"{len(stale)} notebook(s) {verb} {config} ({url}@{branch})" + "".join(f"\n  {p}" for p in stale))
-    return 1 if args.check and stale else 0
+    package = package_repository_mismatch(url, branch)
+    if package:
+        print(package)
+    return 1 if (args.check and stale) or package else 0
+
+
+def package_repository_mismatch(url: str, branch: str) -> str | None:
+    """A message if the package's ``results.REPOSITORY``/``BRANCH`` (where Colab reads the recorded
+    results from) disagree with _config.yml's repository, else None."""
+    from vaemi_nb import results
+
+    if (results.REPOSITORY, results.BRANCH) == (url, branch):
+        return None
+    return (f"vaemi_nb/results.py has REPOSITORY = {results.REPOSITORY!r}, BRANCH = {results.BRANCH!r}, "
+            f"but _config.yml says {url!r}@{branch!r}: set them to the same")
 
 
 if __name__ == "__main__":

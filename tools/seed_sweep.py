@@ -69,6 +69,7 @@ def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
     log.unlink(missing_ok=True)
     env = {**os.environ, "VAEMI_SEED": str(seed), "VAEMI_STATIC": "1", "VAEMI_CHECKS_LOG": str(log),
            "VAEMI_PROFILE": os.environ.get("VAEMI_PROFILE", "quick")}
+    env.setdefault("VAEMI_DATA", str(ROOT / "data"))  # the checkout's cache, as `make` sets it
     env.pop("VAEMI_CELEBA", None)
     if variant == "real":
         env["VAEMI_CELEBA"] = celeba

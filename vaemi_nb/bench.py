@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import os
 import platform
@@ -22,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from . import mi, synthetic
@@ -43,7 +45,8 @@ def pairwise_mi(mu, logvar, generator=None):
     out = torch.empty(d, dtype=torch.float64, device=mu.device)
     for j in range(d):
         z = mu[:, j] + sd[:, j] * eps[:, j]
-        logp = -0.5 * ((z[:, None] - mu[None, :, j]) / sd[None, :, j]) ** 2 - sd[None, :, j].log() - 0.5 * math.log(2 * math.pi)
+        logp = (-0.5 * ((z[:, None] - mu[None, :, j]) / sd[None, :, j]) ** 2 - sd[None, :, j].log()
+                - 0.5 * math.log(2 * math.pi))
         out[j] = (logp.diagonal() - (torch.logsumexp(logp, 1) - math.log(n))).mean()
     return out
 
@@ -203,14 +206,15 @@ def _available_bytes(device: torch.device) -> int:
         return 8 * 2**30
 
 
-def markdown(rows: list[dict]) -> str:
-    """The rows as a markdown table (machine given once, above it)."""
-    head = "| method | N | d | seconds | max abs error [nats] | peak extra MiB | status |"
-    lines = [f"Machine: {rows[0]['machine']}" if rows else "", "", head, "|" + "---|" * 7]
-    for r in rows:
-        lines.append(f"| {r['method']} | {r['N']:,} | {r['d']} | {r['seconds'] or '-'} | "
-                     f"{r['max_abs_error'] or '-'} | {r['peak_extra_MiB'] or '-'} | {r['status']} |")
-    return "\n".join(lines)
+def table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as a DataFrame (blank cells: not run); the machine is in ``.attrs["machine"]``."""
+    cols = {"method": "method", "N": "N", "d": "d", "seconds": "seconds", "max_abs_error": "max abs error [nats]",
+            "peak_extra_MiB": "peak extra MiB", "status": "status"}
+    df = pd.DataFrame([{cols[k]: r[k] for k in cols} for r in rows], columns=list(cols.values()))
+    for c in ("seconds", "max abs error [nats]", "peak extra MiB"):
+        df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce")
+    df.attrs["machine"] = rows[0]["machine"] if rows else ""
+    return df
 
 
 def write_csv(rows: list[dict], path: str | Path) -> None:
@@ -224,16 +228,31 @@ def write_csv(rows: list[dict], path: str | Path) -> None:
 
 def read_csv(path: str | Path) -> list[dict]:
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+        return parse_csv(f.read())
+
+
+def parse_csv(text: str) -> list[dict]:
+    """Rows of a benchmark CSV written by :func:`write_csv`."""
+    rows = list(csv.DictReader(io.StringIO(text)))
     for r in rows:
         r["N"], r["d"] = int(r["N"]), int(r["d"])
     return rows
 
 
-def recorded_csvs() -> list[Path]:
-    """Full-size benchmark CSVs committed in the checkout's benchmarks/ folder (if any)."""
-    folder = Path(__file__).resolve().parents[1] / "benchmarks"
-    return sorted(folder.glob("mi_bench_*.csv"))
+#: Devices whose full-size benchmark may be recorded, as benchmarks/mi_bench_<device>.csv.
+RECORDED_DEVICES = ("cpu", "cuda")
+
+
+def recorded(records) -> dict[str, list[dict]]:
+    """The full-size benchmarks recorded in the repository: {file name: rows}, read through a
+    :class:`vaemi_nb.results.Records` (a checkout, or the repository online)."""
+    out = {}
+    for device in RECORDED_DEVICES:
+        name = f"mi_bench_{device}.csv"
+        text = records.text(f"benchmarks/{name}")
+        if text is not None:
+            out[name] = parse_csv(text)
+    return out
 
 
 def main(argv=None) -> None:
@@ -242,13 +261,15 @@ def main(argv=None) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--cap", type=float, default=120.0, help="skip cells predicted to take longer (s)")
     p.add_argument("--ref-factors", type=int, default=10)
-    p.add_argument("--csv", default=None, help="output CSV (default benchmarks/mi_bench_<device>.csv)")
+    p.add_argument("--csv", default=None,
+                   help="output CSV (default benchmarks/mi_bench_<device>.csv under the current folder)")
     args = p.parse_args(argv)
     rows = run(SIZES[args.sizes], device=args.device, cap=args.cap, ref_factors=args.ref_factors)
-    out = args.csv or Path(__file__).resolve().parents[1] / "benchmarks" / f"mi_bench_{torch.device(args.device).type}.csv"
+    out = args.csv or Path("benchmarks") / f"mi_bench_{torch.device(args.device).type}.csv"
     write_csv(rows, out)
     print()
-    print(markdown(rows))
+    print(f"Machine: {rows[0]['machine']}\n" if rows else "")
+    print(table(rows).to_string(index=False, na_rep="-"))
     print(f"\nwrote {out}")
 
 

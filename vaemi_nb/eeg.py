@@ -15,17 +15,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data.deap import BASELINE_S, EEG_CHANNELS, SFREQ, DeapData
+from .data.deap import BASELINE_S, EEG_CHANNELS, MONTAGE, SFREQ, DeapData, montage
 
 BANDS = {"theta": (4, 8), "alpha": (8, 13), "beta": (13, 30), "gamma": (30, 45)}  # Hz, [lo, hi)
-# MNE 1.13 renamed 'standard_1020' to 'colin27_1020' (same positions); use whichever exists.
-MONTAGE = ("colin27_1020" if "colin27_1020" in mne.channels.get_builtin_montages()
-           else "standard_1020")
-
-
-def montage() -> mne.channels.DigMontage:
-    """MNE's template 10-20 montage, which has all 32 DEAP electrodes under their DEAP names."""
-    return mne.channels.make_standard_montage(MONTAGE)
+__all__ = ["BANDS", "MONTAGE", "montage", "info", "make_raw", "remove_baseline", "windows", "band_powers",
+           "windowed_band_powers", "Features", "features", "per_trial"]
 
 
 def info() -> mne.Info:
@@ -133,7 +127,8 @@ def windowed_band_powers(data: np.ndarray, length_s: float = 4.0, step_s: float 
 class Features(NamedTuple):
     """Window features: ``x`` (N, C * n_bands) float32 log band powers (z-scored per participant
     if asked), columns channel-major as in ``feature_names`` ("F3-alpha"); ``subject``,
-    ``trial`` (video, 1-40), ``window`` (N,) int64; ``ratings`` (N, 4) float32 of the trial."""
+    ``trial`` (video, 1-40), ``window`` (N,) int64; ``ratings`` (N, 4) float32 of the trial;
+    ``source`` and ``standin`` as loaded (see ``vaemi_nb.data.load_deap``)."""
 
     x: Tensor
     subject: Tensor
@@ -142,6 +137,8 @@ class Features(NamedTuple):
     ratings: Tensor
     feature_names: list[str]
     n_bands: int
+    source: str = ""
+    standin: bool = False
 
 
 def features(deap: DeapData, *, length_s: float = 4.0, step_s: float = 2.0,
@@ -176,6 +173,8 @@ def features(deap: DeapData, *, length_s: float = 4.0, step_s: float = 2.0,
         ratings=torch.from_numpy(deap.labels[grid[0].ravel(), grid[1].ravel()].astype(np.float32)),
         feature_names=[f"{c}-{b}" for c in deap.channels for b in bands],
         n_bands=len(bands),
+        source=deap.source,
+        standin=deap.standin,
     )
 
 

@@ -17,7 +17,7 @@ def mnist_splits(profile: Profile) -> dict[str, Split]:
     splits = {s: load_mnist(s, download=profile.full_data) for s in ("train", "val", "test")}
     if profile.mnist_train is not None:  # quick: same sizes whatever files are present
         caps = {"train": profile.mnist_train, "val": 500, "test": 500}
-        splits = {s: Split(sp.images[: caps[s]], sp.labels[: caps[s]], sp.source) for s, sp in splits.items()}
+        splits = {s: sp._replace(images=sp.images[: caps[s]], labels=sp.labels[: caps[s]]) for s, sp in splits.items()}
     return splits
 
 
@@ -45,36 +45,33 @@ def mnist_vae(profile: Profile, *, splits: dict[str, Split] | None = None, seed:
 CELEBA_SETTINGS = dict(latent_dim=64, beta=6.0, likelihood="gaussian", lr=1e-3, batch_size=64, image_size=64)
 
 
-def celeba_root(profile: Profile, root: str | os.PathLike | None = None) -> Path:
-    """Where the CelebA chapter reads faces from.
-
-    ``root``, else $VAEMI_CELEBA, else (full profile) ``<data root>/celeba``, else (quick
-    profile) the procedural stand-in, written on first use. The loader's ``source`` string
-    says which one it was.
-    """
+def celeba_root(root: str | os.PathLike | None = None, *, full_data: bool = False) -> Path:
+    """Where the CelebA chapter reads faces from: ``root`` (the chapter's ``CELEBA``), else
+    (``full_data``) ``<data root>/celeba``, else the procedural stand-in, written on first use.
+    The loader's ``standin`` and ``source`` say which one it was."""
     from .data import default_root, ensure_standin
 
-    root = root or os.environ.get("VAEMI_CELEBA")
     if root:
         return Path(root)
-    if profile.full_data:
+    if full_data:
         return default_root() / "celeba"
     return ensure_standin()
 
 
-def celeba_splits(profile: Profile, root: str | os.PathLike | None = None) -> dict[str, AttributeSplit]:
-    """CelebA train/val/test at 64x64 for a profile (quick caps the sizes; see :func:`celeba_root`)."""
+def celeba_splits(root: str | os.PathLike | None = None, *, full_data: bool = False, n_train: int | None = None,
+                  n_eval: int | None = None) -> dict[str, AttributeSplit]:
+    """CelebA train/val/test at 64x64 (see :func:`celeba_root`), the first ``n_train`` training and
+    ``n_eval`` validation and test images (None: all)."""
     from .data import load_celeba
 
-    where = celeba_root(profile, root)
-    caps = {"train": profile.celeba_train, "val": profile.celeba_eval, "test": profile.celeba_eval}
+    where = celeba_root(root, full_data=full_data)
+    caps = {"train": n_train, "val": n_eval, "test": n_eval}
     return {s: load_celeba(where, s, CELEBA_SETTINGS["image_size"], max_images=caps[s])
             for s in ("train", "val", "test")}
 
 
-def celeba_vae(profile: Profile, splits: dict[str, Split], *, seed: int = 0, device=None,
-               progress: bool = False):
-    """The CelebA conv VAE (``CELEBA_SETTINGS``), trained for the profile's epochs and cached.
+def celeba_vae(splits: dict[str, Split], *, epochs: int, seed: int = 0, device=None, progress: bool = False):
+    """The CelebA conv VAE (``CELEBA_SETTINGS``), trained for ``epochs`` and cached.
 
     ``seed`` sets the initial weights and the batch order. Returns (model, history). The cache
     key includes the training images, so real faces and the stand-in never share a checkpoint.
@@ -83,8 +80,8 @@ def celeba_vae(profile: Profile, splits: dict[str, Split], *, seed: int = 0, dev
     torch.manual_seed(seed)  # the initial weights; fit() seeds the rest
     model = VAE((3, cfg["image_size"], cfg["image_size"]), cfg["latent_dim"], likelihood=cfg["likelihood"],
                 beta=cfg["beta"])
-    history = train.fit_cached(model, splits["train"].images, name=f"celeba-{profile.name}-seed{seed}",
-                               epochs=profile.celeba_epochs, batch_size=cfg["batch_size"], lr=cfg["lr"],
+    history = train.fit_cached(model, splits["train"].images, name=f"celeba-e{epochs}-seed{seed}",
+                               epochs=epochs, batch_size=cfg["batch_size"], lr=cfg["lr"],
                                seed=seed, device=train.pick_device(device), progress=progress)
     return model, history
 
@@ -95,35 +92,36 @@ def celeba_vae(profile: Profile, splits: dict[str, Split], *, seed: int = 0, dev
 DEAP_SETTINGS = dict(latent_dim=16, hidden=(256, 128), beta=4.0, likelihood="gaussian", lr=1e-3, batch_size=128)
 
 
-def deap_root(profile: Profile, root: str | os.PathLike | None = None) -> Path:
-    """Where the DEAP chapter reads EEG from: ``root``, else $VAEMI_DEAP, else (full profile)
-    ``<data root>/deap``, else (quick) the synthetic stand-in, written on first use."""
+def deap_root(root: str | os.PathLike | None = None, *, subjects=range(1, 33), full_data: bool = False) -> Path:
+    """Where the DEAP chapter reads EEG from: ``root`` (the chapter's ``DEAP``), else
+    (``full_data``) ``<data root>/deap``, else the synthetic stand-in for ``subjects``, written on
+    first use."""
     from .data import default_root, ensure_deap_standin
 
-    root = root or os.environ.get("VAEMI_DEAP")
     if root:
         return Path(root)
-    if profile.full_data:
+    if full_data:
         return default_root() / "deap"
-    return ensure_deap_standin(subjects=profile.deap_subjects)
+    return ensure_deap_standin(subjects=subjects)
 
 
-def deap_features(profile: Profile, root: str | os.PathLike | None = None):
-    """(band-power features, source) of the profile's participants (see :func:`deap_root`)."""
+def deap_features(subjects, root: str | os.PathLike | None = None, *, full_data: bool = False):
+    """Band-power features (``eeg.Features``, with ``source`` and ``standin``) of ``subjects``
+    (see :func:`deap_root`)."""
     from . import eeg
     from .data import load_deap
 
-    data = load_deap(deap_root(profile, root), subjects=profile.deap_subjects)
-    return eeg.features(data), data.source
+    return eeg.features(load_deap(deap_root(root, subjects=subjects, full_data=full_data), subjects=subjects))
 
 
-def deap_vae(profile: Profile, x: torch.Tensor, *, seed: int = 0, device=None, progress: bool = False):
-    """The DEAP VAE (``DEAP_SETTINGS``) trained on features ``x`` (N, 128) from ``seed``; cached. Returns (model, history)."""
+def deap_vae(x: torch.Tensor, *, epochs: int, seed: int = 0, device=None, progress: bool = False):
+    """The DEAP VAE (``DEAP_SETTINGS``) trained on features ``x`` (N, 128) for ``epochs`` from ``seed``; cached.
+    Returns (model, history)."""
     cfg = DEAP_SETTINGS
     torch.manual_seed(seed)  # the initial weights; fit() seeds the rest
     model = VAE((x.shape[1],), cfg["latent_dim"], arch="mlp", hidden=cfg["hidden"],
                 likelihood=cfg["likelihood"], beta=cfg["beta"])
-    history = train.fit_cached(model, x, name=f"deap-{profile.name}-seed{seed}", epochs=profile.deap_epochs,
+    history = train.fit_cached(model, x, name=f"deap-e{epochs}-seed{seed}", epochs=epochs,
                                batch_size=cfg["batch_size"], lr=cfg["lr"], seed=seed,
                                device=train.pick_device(device), progress=progress)
     return model, history

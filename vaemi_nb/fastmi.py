@@ -29,7 +29,7 @@ constant from these steps is far too loose, so it is calibrated: on
 ``synthetic.validation_cases`` (sigma from 5e-4 to 5, |mu| up to 20, sigma ratios up to 1e4
 within a factor; collapsed, heteroscedastic and multimodal aggregates) the worst error at the
 default c = 1/2 is about 1e-4 nats, and the documented bound ``FAST_TOLERANCE`` = 0.01 nats is
-tested to hold there with a margin of at least 10 (tests/test_fastmi.py, N = 400; the
+tested to hold there with a margin of at least 10 (tests/unit/test_fastmi.py, N = 400; the
 benchmark, ``python -m vaemi_nb.bench``, measures it again at N up to 60,000).
 :func:`in_regime` checks a data set against it, and :func:`fast_mi` refuses factors outside it.
 """

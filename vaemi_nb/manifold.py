@@ -18,9 +18,8 @@ import math
 import torch
 from torch import Tensor
 
-from . import ablation
+from . import ablation, train
 from . import mi as _mi
-from . import train
 from .models import VAE
 
 SOURCE_SCALE = 1.5  # sd of W1's entries: tanh units are visibly nonlinear on s in [-1, 1]

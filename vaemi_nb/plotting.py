@@ -79,6 +79,15 @@ def image_grid(images, *, row_labels=None, col_labels=None, title: str = "", siz
     return fig
 
 
+def varied_samples(varied_influential, varied_others):
+    """Two rows of eight samples each (16 per group, from ``traversal.samples_varying``): the
+    influential factors varied (top), then only the other factors (bottom)."""
+    a, b = varied_influential, varied_others
+    return image_grid(torch.stack([a[:8], a[8:16], b[:8], b[8:16]]),
+                      row_labels=["influential\nvaried", "", "non-influential\nvaried", ""],
+                      title="Samples varying only the influential (top) or only the other factors (bottom)")
+
+
 def correlation_heatmap(r, *, row_labels, col_labels, title: str = "", vmax: float = 1.0):
     """Heatmap of correlations (rows x columns) on a diverging scale from -vmax to vmax."""
     r = _np(r)

@@ -9,7 +9,8 @@ PROFILES = ("quick", "full")
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes shared by the chapters."""
+    """Sizes shared by several chapters: the MNIST model three chapters share and the MI sample
+    sizes. A chapter's own sizes are plain values in its ``parameters`` cell."""
 
     name: str
     mi_points: int  # data points for MI estimates
@@ -19,22 +20,13 @@ class Profile:
     batch_size: int
     full_data: bool  # True: the full data sets (downloaded where possible); False: offline stand-ins
     mnist_train: int | None  # cap on MNIST training images (None: all 50,000)
-    celeba_epochs: int  # conv VAE training epochs on CelebA (or its stand-in)
-    celeba_train: int | None  # cap on CelebA training images (None: all 162,770)
-    celeba_eval: int | None  # cap on CelebA validation and test images (None: all)
-    deap_subjects: tuple[int, ...]  # DEAP participants used
-    deap_epochs: int  # VAE training epochs on the DEAP band-power features
 
 
 _SIZES = {
     "quick": Profile("quick", mi_points=10_000, mi_sweep=(250, 500, 1000, 2000, 4000),
-                     mi_repeats=3, mnist_epochs=80, batch_size=100, full_data=False, mnist_train=4000,
-                     celeba_epochs=25, celeba_train=4800, celeba_eval=600,
-                     deap_subjects=tuple(range(1, 13)), deap_epochs=30),
+                     mi_repeats=3, mnist_epochs=80, batch_size=100, full_data=False, mnist_train=4000),
     "full": Profile("full", mi_points=20_000, mi_sweep=(250, 500, 1000, 2000, 4000, 8000, 16000, 32000),
-                    mi_repeats=5, mnist_epochs=100, batch_size=100, full_data=True, mnist_train=None,
-                    celeba_epochs=30, celeba_train=None, celeba_eval=None,
-                    deap_subjects=tuple(range(1, 33)), deap_epochs=100),
+                    mi_repeats=5, mnist_epochs=100, batch_size=100, full_data=True, mnist_train=None),
 }
 
 

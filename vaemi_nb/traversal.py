@@ -17,6 +17,15 @@ def traverse(model, z0: Tensor, factors, values) -> Tensor:
     return torch.stack(rows)
 
 
+@torch.no_grad()
+def samples_varying(model, factors, d: int, n: int = 16, *, generator: torch.Generator | None = None) -> Tensor:
+    """Decoded samples (n, *input_shape) whose codes are N(0, 1) on ``factors`` and 0 on the others
+    of the d factors: what those factors alone can change."""
+    z = torch.zeros(n, d)
+    z[:, factors] = torch.randn(n, len(factors), generator=generator)
+    return model.decode(z).cpu()
+
+
 def image_change(images: Tensor) -> Tensor:
     """Mean absolute pixel change across each traversal row of (F, V, ...) images; shape (F,)."""
     return (images - images[:, :1]).abs().flatten(2).mean(2).max(1).values

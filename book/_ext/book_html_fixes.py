@@ -4,7 +4,7 @@ Sphinx 7.4 registers an inline ``<script>`` that an extension adds after the bui
 (sphinx-thebe's ``const THEBE_JS_URL = ...``, sphinx-togglebutton's selector) once as
 ``None`` and once as ``""``, so every page carried it twice and the browser reported
 "Identifier 'THEBE_JS_URL' has already been declared". Drop the second copy of each script.
-The browser check in tests/test_browser.py fails on such console errors.
+The browser check in tests/book/test_browser.py fails on such console errors.
 """
 
 

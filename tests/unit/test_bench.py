@@ -16,8 +16,26 @@ def test_run_small(tmp_path):
     bench.write_csv(rows, path)
     back = bench.read_csv(path)
     assert [(r["method"], r["N"], r["d"]) for r in back] == [(r["method"], r["N"], r["d"]) for r in rows]
-    table = bench.markdown(rows)
-    assert table.startswith("Machine:") and "| fast | 600 | 3 |" in table
+    table = bench.table(rows)
+    assert table.attrs["machine"] == rows[0]["machine"] and len(table) == len(rows)
+    fast600 = table[(table["method"] == "fast") & (table["N"] == 600)]
+    assert len(fast600) == 1 and fast600["max abs error [nats]"].iloc[0] == float(fast600_row(rows)["max_abs_error"])
+
+
+def fast600_row(rows):
+    return next(r for r in rows if r["method"] == "fast" and r["N"] == 600)
+
+
+def test_recorded_benchmarks_come_through_records(tmp_path):
+    from vaemi_nb import results
+
+    (tmp_path / "_toc.yml").write_text("root: x\n")
+    (tmp_path / "results").mkdir()
+    rows = bench.run([(200, 2)], cap=60, ref_factors=2, verbose=False)
+    bench.write_csv(rows, tmp_path / "benchmarks" / "mi_bench_cuda.csv")
+    found = bench.recorded(results.Records(tmp_path))
+    assert list(found) == ["mi_bench_cuda.csv"] and len(found["mi_bench_cuda.csv"]) == len(rows)
+    assert bench.recorded(results.Records(None, repository=None)) == {}
 
 
 def test_cap_skips_predicted_slow_cells():

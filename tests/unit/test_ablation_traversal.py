@@ -1,10 +1,9 @@
 """Factor selection, masking, the classifier probe, traversals and recorded results."""
-import json
 
 import pytest
 import torch
 
-from vaemi_nb import VAE, ablation, paper, results, traversal
+from vaemi_nb import VAE, ablation, paper, traversal
 
 
 def test_select_orders():
@@ -60,17 +59,6 @@ def test_widget_updates_image():
     sliders = box.children[0].children
     assert [s.description for s in sliders] == ["z[0]", "z[2]"]
     sliders[0].value = 2.0  # triggers a redraw without error
-
-
-def test_results_round_trip(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAEMI_RESULTS", str(tmp_path))
-    assert results.load_summary("nothing") is None
-    path = results.save_summary("demo", {"a": 1, "b": [1.5, 2]})
-    assert json.loads(path.read_text()) == {"a": 1, "b": [1.5, 2]}
-    assert results.load_summary("demo") == {"a": 1, "b": [1.5, 2]}
-    (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ValueError, match="bad.json is not valid JSON"):
-        results.load_summary("bad")
 
 
 def test_paper_reference_numbers_are_consistent():

@@ -2,24 +2,25 @@
 import csv
 import pickle
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import shared_path
 
 from vaemi_nb import eeg
-from vaemi_nb.data import deap
+from vaemi_nb.data import deap, deap_standin
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "deap"
-RATINGS_CSV, CED = SHARED / "participant_ratings.csv", SHARED / "DEAP.ced"
+RATINGS_CSV = shared_path("VAEMI_DEAP_RATINGS", "deap/participant_ratings.csv")
+CED = RATINGS_CSV.parent / "DEAP.ced"
 needs_csv = pytest.mark.skipif(not RATINGS_CSV.is_file(),
                                reason=f"DEAP's ratings table is not at {RATINGS_CSV}")
 
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
-    """Stand-in for participants 1-4 (default ratings: the real table when it is present)."""
-    return deap.write_standin(tmp_path_factory.mktemp("deap"), range(1, 5))
+    """Stand-in for participants 1-4 (ratings: the real table when it is present)."""
+    ratings = RATINGS_CSV if RATINGS_CSV.is_file() else None
+    return deap_standin.write_standin(tmp_path_factory.mktemp("deap"), range(1, 5), ratings=ratings)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_channel_groups(standin):
 
 
 def test_each_file_depends_only_on_seed_and_participant(standin, tmp_path):
-    deap.write_standin(tmp_path, [3])
+    deap_standin.write_standin(tmp_path, [3], ratings=RATINGS_CSV if RATINGS_CSV.is_file() else None)
     one, alone = (deap.load_deap(r, 3, channels="all").data for r in (standin, tmp_path))
     np.testing.assert_array_equal(one, alone)
 
@@ -104,31 +105,31 @@ def test_standin_baseline_has_no_effect_but_video_has(loaded):
 
 
 def test_ensure_standin_writes_only_what_is_missing(standin, tmp_path, monkeypatch):
-    monkeypatch.setattr(deap, "default_root", lambda: tmp_path)
-    root = deap.ensure_standin(subjects=[1])
+    monkeypatch.setattr(deap_standin, "default_root", lambda: tmp_path)
+    monkeypatch.delenv("VAEMI_DEAP_RATINGS", raising=False)
+    root = deap_standin.ensure_standin(subjects=[1])
     assert root == tmp_path / "deap-standin" and (root / "s01.dat").is_file()
     stamp = (root / "s01.dat").stat().st_mtime_ns
-    deap.ensure_standin(subjects=[1, 2])
+    deap_standin.ensure_standin(subjects=[1, 2])
     assert (root / "s01.dat").stat().st_mtime_ns == stamp and (root / "s02.dat").is_file()
-    deap.ensure_standin(subjects=[2], seed=1)  # other settings: old files go
+    deap_standin.ensure_standin(subjects=[2], seed=1)  # other settings: old files go
     assert not (root / "s01.dat").exists() and "seed: 1" in (root / "STANDIN.txt").read_text()
 
 
 def test_write_standin_refuses_a_real_looking_folder(tmp_path):
     (tmp_path / "s01.dat").write_bytes(b"x")
     with pytest.raises(FileExistsError, match="real DEAP"):
-        deap.write_standin(tmp_path, [2])
+        deap_standin.write_standin(tmp_path, [2])
 
 
 def test_generated_ratings_when_no_table(tmp_path, monkeypatch):
     monkeypatch.delenv("VAEMI_DEAP_RATINGS", raising=False)
-    monkeypatch.setattr(deap, "_SHARED_RATINGS", tmp_path / "absent.csv")
-    table, note = deap._standin_ratings(None, seed=0)
+    table, note = deap_standin._standin_ratings(None, seed=0)
     assert "generated" in note and table.shape == (32, 40, 4)
     assert table.min() >= 1 and table.max() <= 9 and 1.5 < table.std() < 2.5
     monkeypatch.setenv("VAEMI_DEAP_RATINGS", str(tmp_path / "nope.csv"))
     with pytest.raises(FileNotFoundError, match="VAEMI_DEAP_RATINGS.*nope.csv"):
-        deap._standin_ratings(None, seed=0)
+        deap_standin._standin_ratings(None, seed=0)
 
 
 @needs_csv
@@ -199,7 +200,7 @@ def test_read_real_ratings():
 
 
 def _ratings_csv(path, rows=None):
-    table = deap._generated_ratings(0)
+    table = deap_standin._generated_ratings(0)
     if rows is None:
         rows = [[p, e, e, 0, *table[p - 1, e - 1], 3] for p in range(1, 33) for e in range(1, 41)]
     with open(path, "w", newline="") as f:

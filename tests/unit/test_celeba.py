@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from shared_data import shared_path
 
-from vaemi_nb.data import CELEBA_ATTRIBUTES, ensure_standin, load_celeba, write_standin
-from vaemi_nb.data import celeba, faces
+from vaemi_nb.data import CELEBA_ATTRIBUTES, celeba, ensure_standin, load_celeba, write_standin
+from vaemi_nb.data import celeba_standin as faces
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "celeba"
+REAL = shared_path("VAEMI_CELEBA", "celeba")
 N = 120  # stand-in size: 96 train / 12 val / 12 test
 
 
@@ -44,7 +45,8 @@ def test_standin_round_trip(standin):
     parts = {s: load_celeba(standin, s) for s in ("train", "val", "test", "all")}
     rows = attribute_rows(standin / "list_attr_celeba.txt")
     assert [len(parts[s].images) for s in ("train", "val", "test")] == [96, 12, 12]
-    for s, sp in parts.items():
+    for sp in parts.values():
+        assert sp.standin
         assert sp.images.dtype == torch.float32 and sp.images.shape[1:] == (3, 64, 64)
         assert 0.0 <= sp.images.min() and sp.images.max() <= 1.0 and sp.images.std() > 0.1
         assert sp.labels.dtype == torch.int64 and sp.labels.shape == (len(sp.images), 40)

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "tests" / "seed_margins.md"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SEEDS = "0, 1, 2, 3, 4"

@@ -13,11 +13,10 @@ import shutil
 import zlib
 from pathlib import Path
 
+import browser_check as bc
 import pytest
 
-import browser_check as bc
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("VAEMI_BOOK_HTML", ROOT / "_build" / "html"))
 SHOTS = HTML.parent / "screenshots"  # _build/screenshots for the default _build/html
 NOT_BUILT = "book not built: run `make book` first"
