@@ -13,8 +13,9 @@ import shutil
 import zlib
 from pathlib import Path
 
-import browser_check as bc
 import pytest
+
+import browser_check as bc
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("VAEMI_BOOK_HTML", ROOT / "_build" / "html"))

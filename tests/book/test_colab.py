@@ -5,10 +5,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import colab
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
+
+import colab
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "_config.yml"

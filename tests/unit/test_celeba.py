@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from shared_data import shared_path
 
+from shared_data import shared_path
 from vaemi_nb.data import CELEBA_ATTRIBUTES, celeba, ensure_standin, load_celeba, write_standin
 from vaemi_nb.data import celeba_standin as faces
 

@@ -5,8 +5,8 @@ import re
 
 import numpy as np
 import pytest
-from shared_data import shared_path
 
+from shared_data import shared_path
 from vaemi_nb import eeg
 from vaemi_nb.data import deap, deap_standin
 
