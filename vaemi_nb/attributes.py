@@ -7,6 +7,7 @@ permutation tests are our own (see max_permutation_test for why).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -180,3 +181,17 @@ def cross_validated(features: Tensor, targets: Tensor, groups: Tensor, *, n_fold
         majority = (targets[train].double().mean(0) > 0.5).double()
         out["majority"].append((y == majority).double().mean(0))
     return {k: torch.stack(v).mean(0) for k, v in out.items()}
+
+
+def cv_table(results: dict[str, dict], names: tuple[str, ...] = ("valence", "arousal")) -> pd.DataFrame:
+    """:func:`cross_validated` results {feature set: result} as a table: a row per feature set after
+    a first row for always answering the majority class, columns '<target> accuracy' and
+    '<target> AUC' for each of ``names``. Takes tensors or the lists of a recorded summary."""
+    majority = next(iter(results.values()))["majority"]
+    rows = {"always the majority class": {c: v for k, name in enumerate(names)
+                                          for c, v in ((f"{name} accuracy", float(majority[k])), (f"{name} AUC", 0.5))}}
+    for feature_set, res in results.items():
+        rows[feature_set] = {c: v for k, name in enumerate(names)
+                             for c, v in ((f"{name} accuracy", float(res["accuracy"][k])),
+                                          (f"{name} AUC", float(res["auc"][k])))}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("features")

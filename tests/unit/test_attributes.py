@@ -272,3 +272,15 @@ def test_max_permutation_test_shuffles_within_groups():
     assert p.item() == 1.0
     _, p_pooled = attributes.max_permutation_test(x, y, n_perm=99, seed=0)
     assert p_pooled.item() == pytest.approx(1 / 100)
+
+
+def test_cv_table_rows_and_columns_from_tensors_and_recorded_lists():
+    res = {"a": {"accuracy": torch.tensor([0.6, 0.7]), "auc": torch.tensor([0.65, 0.8]),
+                 "majority": torch.tensor([0.55, 0.5])},
+           "b": {"accuracy": [0.5, 0.52], "auc": [0.51, 0.49], "majority": [0.55, 0.5]}}
+    table = attributes.cv_table(res)
+    assert list(table.index) == ["always the majority class", "a", "b"]
+    assert list(table.columns) == ["valence accuracy", "valence AUC", "arousal accuracy", "arousal AUC"]
+    assert table.loc["always the majority class", "valence accuracy"] == pytest.approx(0.55)
+    assert table.loc["always the majority class", "arousal AUC"] == 0.5
+    assert table.loc["a", "arousal AUC"] == pytest.approx(0.8) and table.loc["b", "valence AUC"] == pytest.approx(0.51)
