@@ -10,16 +10,22 @@ Estimators (``factor_mi(method=...)``):
 * ``"mixture"``: Monte Carlo against the exact empirical mixture, O(N^2 d) per sample.
   Consistent as N grows. Because x_n's own component is in the mixture,
   log q(z|x_n) - log q(z) <= log N for every sample: **no estimate exceeds log N nats**
-  (the ceiling of any estimator built on an N-point empirical mixture).
+  (the ceiling of any estimator built on an N-point empirical mixture). Each sample's term is
+  clipped at log N, which only removes rounding, and a factor whose max |mu| / min sigma exceeds
+  ``FLOAT32_RATIO`` is computed in float64 (float32 would cancel there).
 * ``"fast"``: deterministic; the aggregate's entropy on an FFT grid (``vaemi_nb.fastmi``),
   O(N + G log G) per factor, within ``fastmi.FAST_TOLERANCE`` = 0.01 nats of the exact
-  empirical-mixture value in its validated regime (a ValueError names factors outside it).
+  empirical-mixture value on its validation cases (a ValueError names factors outside its
+  regime); a measured tolerance, not a certified bound (see ``fastmi``'s known limit).
 * ``"auto"`` (default): ``"fast"`` for the factors inside its validated regime, ``"mixture"``
-  for the rest.
+  for the rest. The regime is decided once, in float64 (``fastmi.in_regime``). The fast
+  estimate is capped at log N as well: the exact value never exceeds it, so the cap can only
+  move an estimate towards it.
 * ``"gaussian"``: the closed form of the authors' released code. It replaces q(z_j) by the
   moment-matched zero-mean Gaussian r_j = N(0, s_j^2), s_j^2 = mean_n (sigma_nj^2 + mu_nj^2):
   I_hat_j = 1/2 log s_j^2 - 1/2 mean_n logvar_nj. This equals E_x KL(q(z_j|x) || r_j)
-  = I(x; z_j) + KL(q(z_j) || r_j) >= I(x; z_j): exact only if q(z_j) is that Gaussian.
+  = I(x; z_j) + KL(q(z_j) || r_j) >= I(x; z_j): exact only if q(z_j) is that Gaussian. Being
+  a bound on another quantity, it is not capped and can exceed log N.
 
 For benchmarks: ``quadrature_mi`` (the exact empirical-mixture value by brute-force quadrature,
 float64, O(N G)) and ``subsampled_mi`` (the marginal-entropy estimator used for MIG by
@@ -44,7 +50,7 @@ LOG_2PI = math.log(2 * math.pi)
 METHODS = ("auto", "fast", "mixture", "gaussian")
 DEFAULT_CPU_BYTES = 256 * 2**20  # extra-memory budget of the mixture estimator on CPU
 CPU_BLOCK_ELEMS = 2**18  # block size that keeps the working set in cache on CPU
-FLOAT32_RATIO = 4e3  # above this max|mu|/min sigma, float32 loses ~1e-3 nats: warn
+FLOAT32_RATIO = 4e3  # above this max|mu|/min sigma, float32 loses ~1e-3 nats: compute in float64
 
 
 def _check_posterior(mu: Tensor, logvar: Tensor, *, min_points: int = 2) -> None:
@@ -139,8 +145,8 @@ def mixture_mi(
     ``chunk_size`` query points x ``db`` factors x all N components; the scratch memory is
     about ``3 * chunk_size * db * N * itemsize`` bytes and is kept below ``max_bytes``
     (default: ``memory_budget(device)``). Runs on the tensors' device and dtype
-    (pass float64 for reference runs). Every estimate is <= log N, up to float rounding
-    (about 1e-5 nats in float32; see module docstring).
+    (pass float64 for reference runs); float32 inputs with max |mu| / min sigma above
+    ``FLOAT32_RATIO`` are computed in float64 and returned in float32. Every estimate is <= log N.
     """
     _check_posterior(mu, logvar)
     if n_samples < 1:
@@ -154,23 +160,31 @@ def mixture_mi(
     if rows < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
 
-    log_sd = 0.5 * logvar
+    out_dtype = dtype
     if dtype != torch.float64:
-        ratio = (mu.abs().amax(0) * (-log_sd).exp().amax(0)).max().item()
+        ratio = (mu.abs().amax(0) * (-0.5 * logvar).exp().amax(0)).max().item()
         if ratio > FLOAT32_RATIO:
-            warnings.warn(
-                f"max |mu| / min sigma = {ratio:.3g} exceeds {FLOAT32_RATIO:g}: {dtype} rounding may "
-                "bias the mixture estimate by more than 1e-3 nats; pass float64 tensors",
-                RuntimeWarning, stacklevel=3,
-            )
+            if device.type == "mps":  # MPS has no float64: all we can do is say so
+                warnings.warn(
+                    f"max |mu| / min sigma = {ratio:.3g} exceeds {FLOAT32_RATIO:g}: {dtype} rounding "
+                    "may bias the mixture estimate by more than 1e-3 nats, and MPS has no float64",
+                    RuntimeWarning, stacklevel=3,
+                )
+            else:  # float32 would cancel: compute in float64, return the input dtype
+                mu, logvar, dtype = mu.double(), logvar.double(), torch.float64
+                elems = _block_elems(device, 8, max_bytes)
+                db = max(1, min(d, elems // n))
+                rows = chunk_size if chunk_size is not None else max(1, elems // (n * db))
+    log_sd = 0.5 * logvar
     log_n = math.log(n)
     acc_dtype = torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
     total = torch.zeros(d, dtype=acc_dtype, device=device)
     for _ in range(n_samples):
         eps = torch.randn(
-            (n, d), generator=generator, dtype=dtype,
+            (n, d), generator=generator, dtype=out_dtype,
             device=generator.device if generator is not None else device,
-        ).to(device)  # drawn for all factors at once: blocking does not change the draws
+        ).to(device, dtype)  # drawn for all factors at once, in the input dtype: neither blocking
+        # nor the float64 upgrade changes the draws
         for j0 in range(0, d, db):
             sl = slice(j0, min(d, j0 + db))
             inv = (-log_sd[:, sl]).exp()  # (N, db) 1/sigma_m
@@ -181,8 +195,9 @@ def mixture_mi(
             for i0 in range(0, n, rows):
                 t = z[i0 : i0 + rows, :, None] * inv_t - loc_t  # (c, db, N) standardised
                 log_mix = torch.logsumexp(const_t - 0.5 * t.pow(2), dim=-1) - log_n
-                total[sl] += (log_own[i0 : i0 + rows] - log_mix).sum(0).to(acc_dtype)
-    return (total / (n * n_samples)).to(dtype)
+                term = (log_own[i0 : i0 + rows] - log_mix).clamp_max(log_n)  # <= log N exactly
+                total[sl] += term.sum(0).to(acc_dtype)
+    return (total / (n * n_samples)).to(out_dtype)
 
 
 def factor_mi(
@@ -217,13 +232,13 @@ def factor_mi(
         return gaussian_mi(mu, logvar)
     if method == "fast":
         return fastmi.fast_mi(mu, logvar)
-    ok = fastmi.in_regime(mu, logvar)
+    ok = fastmi.in_regime(mu, logvar)  # decided once, in float64
     if ok.all():
         return fastmi.fast_mi(mu, logvar)
     out = torch.empty(mu.shape[1], dtype=_as_float(mu).dtype, device=mu.device)
     if ok.any():
         out[ok] = fastmi.fast_mi(mu[:, ok], logvar[:, ok]).to(out.dtype)
-    out[~ok] = mixture_mi(mu[:, ~ok], logvar[:, ~ok], **mc).to(out.dtype)
+    out[~ok] = mixture_mi(mu[:, ~ok], logvar[:, ~ok], **mc).to(out.dtype)  # float64 where needed
     return out
 
 

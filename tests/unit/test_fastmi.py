@@ -82,3 +82,36 @@ def test_large_n_runs_in_bounded_memory():
     assert est.shape == (d,) and torch.isfinite(est).all()
     assert grown < 4 * 2**20, f"peak memory grew by {grown / 2**20:.1f} GiB"
     assert (est[1:] >= est[:-1] - 0.05).float().mean() > 0.9  # more spread, more information
+
+
+def test_regime_is_decided_in_float64_for_float32_inputs():
+    """Float32 posteriors whose grid sits at MAX_GRID: the default factor_mi never raises, and the
+    regime of a float32 tensor is that of its float64 copy."""
+    g = torch.Generator().manual_seed(9)
+    mu = torch.rand(200, 1, generator=g)
+    mu[0], mu[1] = 0.0, 1.0  # span exactly 1 + padding
+    for k in range(-40, 41):
+        # sd such that the grid has MAX_GRID + k points, give or take rounding
+        sd = (1.0 + 2 * fastmi.PAD_SD * 1e-6) / (fastmi.DEFAULT_C * (fastmi.MAX_GRID + k))
+        logvar = torch.full_like(mu, 2 * math.log(sd))
+        assert torch.equal(fastmi.in_regime(mu, logvar), fastmi.in_regime(mu.double(), logvar.double()))
+        est = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(k + 100))
+        assert est.item() <= math.log(200) + 1e-6
+
+
+def test_fast_within_tolerance_near_max_grid():
+    """The largest grids the regime admits: 16 posteriors, sd 1 to 100, grid ~0.95 MAX_GRID."""
+    g = torch.Generator().manual_seed(10)
+    n = 16
+    sd = torch.exp(torch.rand(n, 1, generator=g, dtype=torch.float64) * math.log(100))
+    sd[0] = 1.0
+    span = 0.95 * fastmi.MAX_GRID * fastmi.DEFAULT_C - 2 * fastmi.PAD_SD * float(sd.max())
+    mu = torch.rand(n, 1, generator=g, dtype=torch.float64) * span
+    mu[-2], mu[-1] = 0.0, span  # the grid spans exactly 0.95 MAX_GRID
+    mu[:3] = mu[3] + torch.tensor([[0.0], [0.7], [2.1]])  # some overlap, so that MI < log N
+    logvar = 2 * sd.log()
+    size = fastmi.grid_size(mu, logvar).item()
+    assert 0.9 * fastmi.MAX_GRID < size <= fastmi.MAX_GRID and fastmi.in_regime(mu, logvar).all()
+    ref = mi.quadrature_mi(mu, logvar, points_per_sd=8)
+    fast = mi.factor_mi(mu, logvar, method="fast")
+    assert abs(fast.item() - ref.item()) < 1e-3, (fast.item(), ref.item())

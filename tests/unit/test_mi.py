@@ -1,10 +1,11 @@
 """The per-factor MI estimators against analytic ground truth, their ceiling and their errors."""
 import math
+import warnings
 
 import pytest
 import torch
 
-from vaemi_nb import mi, synthetic
+from vaemi_nb import fastmi, mi, synthetic
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +127,32 @@ def test_unknown_method():
         mi.factor_mi(torch.zeros(3, 1), torch.zeros(3, 1), method="exact")
 
 
-def test_float32_precision_warning():
+def test_float32_mixture_is_computed_in_float64_where_float32_would_cancel():
+    """max |mu| / min sigma = 1e4 in float32: the mixture estimate is the float64 one, no warning."""
     mu, logvar, _ = synthetic.gaussian_channel(50, torch.tensor([1.0]), 1e-4,
                                                generator=torch.Generator().manual_seed(5))
-    with pytest.warns(RuntimeWarning, match="pass float64"):
-        mi.factor_mi(mu, logvar, method="mixture")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f32 = mi.factor_mi(mu.float(), logvar.float(), method="mixture",
+                           generator=torch.Generator().manual_seed(6))
+    f64 = mi.factor_mi(mu.double(), logvar.double(), method="mixture",
+                       generator=torch.Generator().manual_seed(6))
+    assert f32.dtype == torch.float32
+    assert abs(f32.item() - f64.item()) < 1e-6  # the same draws, computed in float64
+
+
+@pytest.mark.parametrize("sd", [1e-7, 1e-5])
+def test_auto_fallback_in_float32_never_exceeds_log_n(sd):
+    """The review's case: N = 300, mu ~ 20 N(0, 1), sd 1e-7 or 1e-5, float32; the exact value is
+    log 300 (the components do not overlap). The fallback used to return 5.28 and 5.708."""
+    g = torch.Generator().manual_seed(7)
+    mu = 20 * torch.randn(300, 1, generator=g)
+    logvar = torch.full_like(mu, 2 * math.log(sd))
+    assert not fastmi.in_regime(mu, logvar).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(8))
+    log_n = torch.tensor(math.log(300), dtype=torch.float32)  # log N as float32 represents it
+    assert est.dtype == torch.float32
+    assert est.item() <= log_n.item(), (est.item(), log_n.item())
+    assert abs(est.item() - math.log(300)) < 1e-4, est.item()
