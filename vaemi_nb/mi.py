@@ -14,13 +14,12 @@ Estimators (``factor_mi(method=...)``):
   clipped at log N, which only removes rounding, and a factor whose max |mu| / min sigma exceeds
   ``FLOAT32_RATIO`` is computed in float64 (float32 would cancel there).
 * ``"fast"``: deterministic; the aggregate's entropy on an FFT grid (``vaemi_nb.fastmi``),
-  O(N + G log G) per factor, within ``fastmi.FAST_TOLERANCE`` = 0.01 nats of the exact
-  empirical-mixture value on its validation cases (a ValueError names factors outside its
-  regime); a measured tolerance, not a certified bound (see ``fastmi``'s known limit).
-* ``"auto"`` (default): ``"fast"`` for the factors inside its validated regime, ``"mixture"``
-  for the rest. The regime is decided once, in float64 (``fastmi.in_regime``). The fast
-  estimate is capped at log N as well: the exact value never exceeds it, so the cap can only
-  move an estimate towards it.
+  O(N + G log G) per factor, returned with an a-posteriori error estimate; a ValueError names
+  the factors outside its regime or whose estimate exceeds ``fastmi.FAST_TOLERANCE`` = 0.01 nats.
+* ``"auto"`` (default): ``"fast"`` for the factors inside its regime whose error estimate
+  passes, ``"mixture"`` for the rest. The regime is decided once, in float64
+  (``fastmi.in_regime``). The fast estimate is capped at log N as well: the exact value never
+  exceeds it, so the cap can only move an estimate towards it.
 * ``"gaussian"``: the closed form of the authors' released code. It replaces q(z_j) by the
   moment-matched zero-mean Gaussian r_j = N(0, s_j^2), s_j^2 = mean_n (sigma_nj^2 + mu_nj^2):
   I_hat_j = 1/2 log s_j^2 - 1/2 mean_n logvar_nj. This equals E_x KL(q(z_j|x) || r_j)
@@ -208,38 +207,91 @@ def factor_mi(
     n_samples: int = 1,
     generator: torch.Generator | None = None,
     chunk_size: int | None = None,
+    distributed: bool = False,
+    group=None,
 ) -> Tensor:
     """Estimate I(x; z_j) in nats for every factor j; returns shape (d,).
 
     Args:
         mu, logvar: encoder outputs over the data set, each (N, d), N >= 2, finite.
-        method: ``"auto"`` (fast where its error bound is validated, else mixture),
-            ``"fast"`` (deterministic FFT-grid entropy; warns outside its regime),
-            ``"mixture"`` (consistent Monte Carlo, capped at log N) or ``"gaussian"``
+        method: ``"auto"`` (fast where it is in its regime and its error estimate passes, else
+            mixture), ``"fast"`` (deterministic FFT-grid entropy; raises for the factors it
+            refuses), ``"mixture"`` (consistent Monte Carlo, capped at log N) or ``"gaussian"``
             (closed form of the authors' code; an upper bound, exact for Gaussian aggregates).
         n_samples: Monte-Carlo samples per point (mixture only).
         generator: torch.Generator for the samples (mixture only); None uses the global RNG.
         chunk_size: query points per block (mixture only); None derives it from the memory
             budget (CPU 256 MiB, CUDA half the free memory).
+        distributed: with ``torch.distributed`` initialised, each process passes its own shard
+            (N_r, d) of one data set and every process gets the MI of the union, without
+            gathering the posteriors: the ranges are all-reduced (min/max), then the fast
+            estimator's spectra and counts (sums). Methods ``"auto"`` and ``"fast"`` only; factors
+            that ``"auto"`` sends to the mixture estimator are gathered and computed on rank 0,
+            then broadcast.
+        group: the ``torch.distributed`` process group (default: the world).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    _check_posterior(mu, logvar)
+    _check_posterior(mu, logvar, min_points=1 if distributed else 2)
     mc = dict(n_samples=n_samples, generator=generator, chunk_size=chunk_size)
+    if distributed:
+        return _distributed_mi(mu, logvar, method, mc, group)
     if method == "mixture":
         return mixture_mi(mu, logvar, **mc)
     if method == "gaussian":
         return gaussian_mi(mu, logvar)
     if method == "fast":
         return fastmi.fast_mi(mu, logvar)
-    ok = fastmi.in_regime(mu, logvar)  # decided once, in float64
-    if ok.all():
-        return fastmi.fast_mi(mu, logvar)
     out = torch.empty(mu.shape[1], dtype=_as_float(mu).dtype, device=mu.device)
+    ok = fastmi.in_regime(mu, logvar)  # decided once, in float64
     if ok.any():
-        out[ok] = fastmi.fast_mi(mu[:, ok], logvar[:, ok]).to(out.dtype)
-    out[~ok] = mixture_mi(mu[:, ~ok], logvar[:, ~ok], **mc).to(out.dtype)  # float64 where needed
+        est, err = fastmi.fast_mi_with_error(mu[:, ok], logvar[:, ok])
+        out[ok] = est.to(out.dtype)
+        ok[ok.clone()] = err <= fastmi.FAST_TOLERANCE  # refused by its error estimate
+    if not ok.all():
+        out[~ok] = mixture_mi(mu[:, ~ok], logvar[:, ~ok], **mc).to(out.dtype)  # float64 where needed
     return out
+
+
+def _distributed_mi(mu: Tensor, logvar: Tensor, method: str, mc: dict, group) -> Tensor:
+    """factor_mi over the shards of all processes of ``group``; see ``factor_mi(distributed=True)``."""
+    import torch.distributed as dist
+
+    if method not in ("auto", "fast"):
+        raise ValueError(f"distributed=True supports method 'auto' or 'fast', not {method!r}")
+    lo, hi, sd_lo, sd_hi = fastmi.ranges(mu, logvar)
+    for t, op in ((lo, dist.ReduceOp.MIN), (hi, dist.ReduceOp.MAX), (sd_lo, dist.ReduceOp.MIN),
+                  (sd_hi, dist.ReduceOp.MAX)):
+        dist.all_reduce(t, op=op, group=group)
+    ok = fastmi.in_regime_from_ranges(lo, hi, sd_lo, sd_hi)
+    if method == "fast" and not ok.all():
+        raise ValueError(f"factors {(~ok).nonzero().flatten().tolist()[:10]} are outside the fast "
+                         "estimator's regime; use method='auto'")
+    out = torch.empty(mu.shape[1], dtype=torch.float64, device=mu.device)
+    if ok.any():
+        acc = fastmi.Accumulator(lo[ok], hi[ok], sd_lo[ok], sd_hi[ok]).add(mu[:, ok], logvar[:, ok])
+        est, err = acc.all_reduce(group).result()
+        out[ok] = est
+        ok[ok.clone()] = err <= fastmi.FAST_TOLERANCE
+        if method == "fast" and not ok.all():
+            raise ValueError(f"factors {(~ok).nonzero().flatten().tolist()[:10]}: the fast estimator's "
+                             "error estimate exceeds its tolerance; use method='auto'")
+    if not ok.all():  # the rare fallback: gather those factors' posteriors, compute on rank 0
+        cols = (~ok).nonzero().flatten()
+        sizes = [torch.zeros((), dtype=torch.long, device=mu.device) for _ in range(dist.get_world_size(group))]
+        dist.all_gather(sizes, torch.tensor(mu.shape[0], device=mu.device), group=group)
+        width = int(max(sizes))
+        part = torch.zeros(width, 2 * len(cols), dtype=torch.float64, device=mu.device)
+        part[: mu.shape[0]] = torch.cat([mu[:, cols], logvar[:, cols]], 1).double()
+        parts = [torch.empty_like(part) for _ in sizes]
+        dist.all_gather(parts, part, group=group)
+        both = torch.cat([p[: int(s)] for p, s in zip(parts, sizes)])
+        res = torch.empty(len(cols), dtype=torch.float64, device=mu.device)
+        if dist.get_rank(group) == 0:
+            res = mixture_mi(both[:, : len(cols)], both[:, len(cols) :], **mc).double()
+        dist.broadcast(res, src=dist.get_global_rank(group, 0) if group is not None else 0, group=group)
+        out[cols] = res
+    return out.to(_as_float(mu).dtype)
 
 
 def aggregate_quadrature(mu: Tensor, logvar: Tensor, *, points_per_sd: int = 10) -> dict[str, Tensor]:

@@ -52,7 +52,7 @@ def test_outside_regime_raises_and_auto_falls_back():
     logvar = torch.zeros(300, 2, dtype=torch.float64)
     logvar[:, 1] = 2 * math.log(1e-7)  # sd 1e-7 over a span of ~100: 1e9 grid points
     assert fastmi.in_regime(mu, logvar).tolist() == [True, False]
-    with pytest.raises(ValueError, match=r"factors \[1\] are outside the fast estimator's validated"):
+    with pytest.raises(ValueError, match=r"factors \[1\] are outside the fast estimator.s regime"):
         mi.factor_mi(mu, logvar, method="fast")
     auto = mi.factor_mi(mu, logvar, method="auto", generator=torch.Generator().manual_seed(4))
     mix = mi.factor_mi(mu[:, 1:], logvar[:, 1:], method="mixture",
