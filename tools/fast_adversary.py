@@ -18,19 +18,22 @@ counts as weights (``exact_mi``), which equals ``mi.quadrature_mi`` on the expan
 
     python tools/fast_adversary.py --restarts 25 --steps 120 --seed 0
 
-Prints each restart's worst configuration, then the worst error among returned values, the worst
-error overall (refused values included), the smallest margin (estimate - error) among returned
-values, and how many evaluated configurations were refused.
+Prints each restart's best configuration (the error and estimate where its climb ended), then the
+worst error among returned values, the worst error overall (refused values included), and the
+largest error whose estimate fell short of it; writes one row per restart (with the climb's
+evaluations, refusals and worst returned error) to benchmarks/fast_adversary.csv.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import math
 import random
+from pathlib import Path
 
 import torch
 
-from vaemi_nb import fastmi
+from vaemi_nb import bench, fastmi, synthetic
 
 SCENARIOS = ("aligned", "ratio", "wide", "small", "many")
 LOG_2PI = math.log(2 * math.pi)
@@ -71,12 +74,6 @@ def evaluate(config) -> dict:
     return {"error": err, "estimate": float(err_est), "objective": err * scale, "in_regime": True}
 
 
-def lattice_midpoint(mean: float, sd: float, sd_min: float, lo: float, c: float = fastmi.DEFAULT_C) -> float:
-    """The mid-point between two nodes of the deposit lattice of a component of this sd."""
-    big_h = c * sd_min * 2 ** math.floor(math.log2(sd / sd_min) + 1e-9)
-    return lo + (math.floor((mean - lo) / big_h) + 0.5) * big_h
-
-
 def random_config(rng: random.Random, scenario: str, max_ratio: float):
     k = rng.randint(1, 6)
     ratio = {"aligned": 3.0, "ratio": max_ratio, "wide": 100.0, "small": 30.0, "many": 20.0}[scenario]
@@ -96,9 +93,11 @@ def random_config(rng: random.Random, scenario: str, max_ratio: float):
         counts = [1] * n
     else:
         counts = [rng.choice([1, rng.randint(1, 100), rng.randint(100, 20_000)]) for _ in range(k)]
-    if scenario == "aligned":
-        lo = min(means) - fastmi.PAD_SD * max(sds)  # close to the grid origin; snapped below
-        means = [lattice_midpoint(m, s, min(sds), lo) for m, s in zip(means, sds)]
+    if scenario == "aligned":  # means at deposit-lattice mid-points, duplicated
+        mu, logvar = synthetic.aligned_duplicates(k, max_count=20_000, sd_ratio=ratio,
+                                                  generator=torch.Generator().manual_seed(rng.randrange(2**31)))
+        pairs = torch.cat([mu, (0.5 * logvar).exp()], 1).unique(dim=0, return_counts=True)
+        means, sds, counts = pairs[0][:, 0].tolist(), pairs[0][:, 1].tolist(), pairs[1].tolist()
     return means, sds, counts
 
 
@@ -122,37 +121,58 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=120)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-ratio", type=float, default=fastmi.MAX_SD_RATIO, help="largest sd / smallest sd")
+    ap.add_argument("--csv", default="benchmarks/fast_adversary.csv", help="where to write the results")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    worst_returned, worst_any, min_margin, refused, evaluated = 0.0, 0.0, math.inf, 0, 0
+    machine = bench.machine(torch.device("cpu"))
+    rows, stats = [], {"evaluated": 0, "refused": 0, "worst_returned": 0.0, "worst_any": 0.0, "missed": 0.0}
     for restart in range(args.restarts):
         scenario = SCENARIOS[restart % len(SCENARIOS)]
         config = random_config(rng, scenario, args.max_ratio)
         best = evaluate(config)
+        mine = {"evaluated": 0, "refused": 0, "worst_returned": 0.0}  # this restart's climb
         steps = args.steps if scenario != "many" else max(1, args.steps // 20)
         for i in range(steps):
             cand = step(config, rng, 0.5 if i < steps // 2 else 0.05, scenario, args.max_ratio)
             res = evaluate(cand)
-            evaluated += 1
+            stats["evaluated"] += 1
+            mine["evaluated"] += 1
             if res["in_regime"]:
-                worst_any = max(worst_any, res["error"])
+                stats["worst_any"] = max(stats["worst_any"], res["error"])
                 if res["estimate"] > fastmi.FAST_TOLERANCE:
-                    refused += 1
+                    stats["refused"] += 1
+                    mine["refused"] += 1
                 else:
-                    worst_returned = max(worst_returned, res["error"])
-                    min_margin = min(min_margin, res["estimate"] - res["error"])
+                    stats["worst_returned"] = max(stats["worst_returned"], res["error"])
+                    mine["worst_returned"] = max(mine["worst_returned"], res["error"])
+                    if res["error"] > res["estimate"]:  # the estimate fell short of the error
+                        stats["missed"] = max(stats["missed"], res["error"])
             if res["objective"] > best["objective"]:
                 config, best = cand, res
         means, sds, counts = config
+        rows.append({"restart": restart, "scenario": scenario, "distinct": len(means), "N": sum(counts),
+                     "sd_ratio": f"{max(sds) / min(sds):.4g}", "error": f"{best['error']:.3e}",
+                     "estimate": f"{best['estimate']:.3e}", "evaluated": mine["evaluated"],
+                     "refused": mine["refused"], "worst_returned": f"{mine['worst_returned']:.3e}",
+                     "machine": machine})
         shown = (f"{len(means)} distinct posteriors" if len(means) > 8 else
                  f"means {[round(m, 4) for m in means]}, sds {[round(s, 4) for s in sds]}, counts {counts}")
         print(f"restart {restart} ({scenario}): |error| {best['error']:.3e}, estimate {best['estimate']:.3e} "
               f"nats; {shown}", flush=True)
-    print(f"evaluated {evaluated} configurations; {refused} refused (estimate > {fastmi.FAST_TOLERANCE} nats)")
-    print(f"worst |fast - exact| among returned values: {worst_returned:.3e} nats "
-          f"(FAST_TOLERANCE {fastmi.FAST_TOLERANCE} nats)")
-    print(f"worst |fast - exact| overall, refused included: {worst_any:.3e} nats")
-    print(f"smallest estimate - error among returned values: {min_margin:.3e} nats")
+    summary = (f"evaluated {stats['evaluated']} configurations; {stats['refused']} refused (estimate > "
+               f"{fastmi.FAST_TOLERANCE} nats); worst |fast - exact| among returned values "
+               f"{stats['worst_returned']:.3e} nats, overall {stats['worst_any']:.3e} nats; largest error "
+               f"its estimate fell short of {stats['missed']:.3e} nats")
+    print(summary)
+    out = Path(args.csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
+        f.write(f"# python tools/fast_adversary.py --restarts {args.restarts} --steps {args.steps} "
+                f"--seed {args.seed}: {summary}\n")
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

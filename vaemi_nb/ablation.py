@@ -58,6 +58,14 @@ def accuracy(probe: nn.Module, features: Tensor, labels: Tensor, keep: Tensor | 
     return (probe(features).argmax(1) == labels).float().mean().item()
 
 
+def accuracy_ci(acc: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of an accuracy measured on n test items (binomial sampling error)."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(round(acc * n), n).proportion_ci(confidence_level=level, method="wilson")
+    return ci.low, ci.high
+
+
 @torch.no_grad()
 def recon_nll(model, x: Tensor, keep: Tensor | None = None, *, shift: Tensor | None = None,
               n_samples: int = 8, seed: int = 0) -> Tensor:

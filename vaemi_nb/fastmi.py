@@ -9,16 +9,16 @@ uniform grid of spacing h = c * min_n sigma_n and integrate -q log q with the tr
 
 Evaluating q on the grid in O(N P + B G log G) (G grid points, B kernel bins, P deposit nodes):
 
-* Each component's variance is split as sigma^2 = s^2 + v with 0 <= v < H^2, where
-  H = h 2^l is the coarsest power-of-two multiple of h with H <= c sigma (its *lattice*), and
-  s^2 = b H^2 for the integer b = floor(sigma^2 / H^2). Components sharing (l, b) form a bin.
+* Each component's variance is split as sigma^2 = s^2 + v with 0 <= v < L^2, where
+  L = h 2^l is the coarsest power-of-two multiple of h with L <= c sigma (its *lattice*), and
+  s^2 = b L^2 for the integer b = floor(sigma^2 / L^2). Components sharing (l, b) form a bin.
 * A component is deposited on its lattice as P point masses on the nodes nearest its mean, with
   weights that match the first P raw moments (orders 0 .. P-1) of N(mu, v) exactly (a P x P
   Vandermonde system with a closed-form inverse; weights may be negative).
 * Convolving a bin's deposit with the sampled Gaussian N(0, s^2) (exactly: the discrete Fourier
   transform of the sampled kernel, aliases included) gives q on the grid. The result reproduces
   every component's moments up to order P - 1 exactly; the first error is a cumulant of order P,
-  of relative size about (H / sigma)^P <= (c)^P.
+  of relative size about (L / sigma)^P <= c^P.
 
 **Error estimate.** The same pass deposits every component twice, with ``ORDER`` = 5 nodes and with
 ``CHECK_ORDER`` = 3 nodes, and returns the 5-node entropy together with |H_5 - H_3| as its
@@ -236,24 +236,32 @@ class Accumulator:
         dist.all_reduce(self.logvar_sum, group=group)
         return self
 
-    def result(self) -> tuple[Tensor, Tensor]:
-        """(MI, error estimate), each (d,) float64 nats; MI capped at log N (the exact value is)."""
+    def orders(self) -> Tensor:
+        """MI with the ``ORDER``-node and the ``CHECK_ORDER``-node deposits; (2, d) float64 nats,
+        capped at log N (the exact value never exceeds it)."""
         n = int(round(float(self.n)))
-        ent = torch.stack([g.entropy(s, n) for g, s in zip(self.grids, self.spectra)])  # (d, 2)
+        ent = torch.stack([g.entropy(s, n) for g, s in zip(self.grids, self.spectra)], 1)  # (2, d)
         cond = HALF_LOG_2PI_E + 0.5 * self.logvar_sum / n
-        mi = (ent[:, 0] - cond).clamp_max(math.log(n))
-        return mi, (ent[:, 0] - ent[:, 1]).abs()
+        return (ent - cond).clamp_max(math.log(n))
+
+    def result(self) -> tuple[Tensor, Tensor]:
+        """(MI, error estimate |MI - MI with the check deposit|), each (d,) float64 nats."""
+        both = self.orders()
+        return both[0], (both[0] - both[1]).abs()
+
+
+def fast_mi_orders(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tensor:
+    """MI of every factor with the ``ORDER``- and the ``CHECK_ORDER``-node deposits; (2, d) float64
+    nats; no regime check, no refusal. One factor at a time: the scratch memory is one grid's."""
+    mu, logvar = mu.double(), logvar.double()
+    cols = [(mu[:, j : j + 1], logvar[:, j : j + 1]) for j in range(mu.shape[1])]
+    return torch.cat([Accumulator(*ranges(m, lv), c).add(m, lv).orders() for m, lv in cols], 1)
 
 
 def fast_mi_with_error(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> tuple[Tensor, Tensor]:
-    """(MI, error estimate) of every factor, each (d,) float64 nats; no regime check, no refusal.
-
-    One factor at a time, so the scratch memory is that of one grid.
-    """
-    mu, logvar = mu.double(), logvar.double()
-    cols = [(mu[:, j : j + 1], logvar[:, j : j + 1]) for j in range(mu.shape[1])]
-    out = [Accumulator(*ranges(m, lv), c).add(m, lv).result() for m, lv in cols]
-    return torch.cat([o[0] for o in out]), torch.cat([o[1] for o in out])
+    """(MI, error estimate) of every factor, each (d,) float64 nats; no regime check, no refusal."""
+    both = fast_mi_orders(mu, logvar, c=c)
+    return both[0], (both[0] - both[1]).abs()
 
 
 def fast_mi(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tensor:

@@ -10,12 +10,19 @@ def _np(t) -> np.ndarray:
     return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
 
 
-def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = ""):
-    """Stem plot of each factor's MI (nats), with the aggregate variance beneath if given."""
+def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = "", ci=None):
+    """Stem plot of each factor's MI (nats), with the aggregate variance beneath if given.
+
+    ``ci``: optional (lower, upper) per factor, drawn as error bars (e.g. ``mi.bootstrap_ci``).
+    """
     rows = 2 if variance is not None else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(8, 2.6 * rows), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(rows, 1, figsize=(7, 2.6 * rows), sharex=True, squeeze=False)
     ax = axes[0, 0]
     ax.stem(np.arange(len(_np(mi))), _np(mi), basefmt=" ")
+    if ci is not None:
+        m, lo, hi = _np(mi), _np(ci[0]), _np(ci[1])
+        ax.errorbar(np.arange(len(m)), m, yerr=[np.clip(m - lo, 0, None), np.clip(hi - m, 0, None)],
+                    fmt="none", ecolor="k", elinewidth=1, capsize=2, label="95% bootstrap interval")
     if threshold is not None:
         ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold {threshold} nats")
         ax.legend(loc="upper right")

@@ -81,7 +81,7 @@ def vae_like(
 def validation_cases(n: int = 400, seed: int = 0) -> dict[str, tuple[Tensor, Tensor]]:
     """Hard one-factor posteriors for validating the fast estimator: name -> (mu, logvar), (n, 1).
 
-    Together they span sd from 0.005 to 5 and |mu| up to 20, with collapsed, heteroscedastic
+    Together they span sd from 0.005 to 5 and means up to ±20, with collapsed, heteroscedastic
     and multimodal aggregates, and one factor whose sd spans a ratio of 1e4 (float64).
     """
     g = torch.Generator().manual_seed(seed)
@@ -91,11 +91,11 @@ def validation_cases(n: int = 400, seed: int = 0) -> dict[str, tuple[Tensor, Ten
     half = n // 2
     cases = {
         "heteroscedastic, sd 0.005-5": (r(n) * 5, 0.005 * torch.exp(u(n) * math.log(1000))),
-        "narrow multimodal, |mu| to 20": (
+        "narrow multimodal, means to ±20": (
             torch.randint(0, 6, (n,), generator=g).double() * 8 - 20 + 0.01 * r(n), full(0.005)),
         "collapsed (mu 0, sd 1)": (full(0.0), full(1.0)),
         "near-collapsed": (0.01 * r(n), torch.exp(0.01 * r(n))),
-        "sd 0.005 and 5 mixed, |mu| to 20": (
+        "sd 0.005 and 5 mixed, means to ±20": (
             torch.cat([(r(half) * 20).clamp(-20, 20), r(n - half)]),
             torch.cat([full(0.005)[:half], full(5.0)[half:]])),
         "uniform sd and mu": (u(n) * 40 - 20, 0.005 + u(n) * 5),
@@ -104,6 +104,36 @@ def validation_cases(n: int = 400, seed: int = 0) -> dict[str, tuple[Tensor, Ten
         "sd ratio 1e4 (5e-4 to 5)": (r(n), 5e-4 * torch.exp(u(n) * math.log(1e4))),
     }
     return {k: (mu[:, None], (2 * sd.log())[:, None]) for k, (mu, sd) in cases.items()}
+
+
+def aligned_duplicates(
+    k: int = 5, *, max_count: int = 2000, sd_ratio: float = 3.0, c: float = 0.5,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One factor of k distinct posteriors, each repeated up to ``max_count`` times, with their means
+    at the mid-points of their deposit lattice in the fast estimator's grid (``vaemi_nb.fastmi``).
+
+    The hard case for moment-matched deposits: duplicated components share their deposit error, so
+    the errors add up instead of averaging out, and at a lattice mid-point the third cumulant of a
+    3-node deposit is largest. The leftmost posterior is a single anchor with the narrowest sd (it
+    fixes the grid's origin, mean of the narrowest minus the padding); the others lie to its right
+    within a few sds. Returns (mu, logvar), float64, (N, 1).
+    """
+    from . import fastmi  # the grid whose lattices the means are aligned to
+
+    u = lambda *s: torch.rand(*s, generator=generator, dtype=torch.float64)  # noqa: E731
+    sd = torch.cat([torch.ones(1, dtype=torch.float64), torch.exp(u(k) * math.log(sd_ratio))])
+    sd[1] = 1.0  # a duplicated component at the narrowest sd as well
+    spread = 3.0 * float(sd.max())
+    mean = torch.cat([torch.zeros(1, dtype=torch.float64), 0.5 + u(k) * spread])
+    grid = fastmi.Grid.from_ranges(0.0, 0.0, 1.0, float(sd.max()), c)  # the origin depends on min mu only
+    big_h = grid.h * torch.pow(2.0, torch.floor(torch.log2(sd) + 1e-9))  # each component's lattice
+    mid = grid.lo + (torch.floor((mean - grid.lo) / big_h) + 0.5) * big_h
+    mean = torch.cat([mean[:1], mid[1:].clamp(max=float(mean.max()) + 1.0)])
+    counts = torch.cat([torch.ones(1, dtype=torch.long),
+                        torch.randint(1, max_count + 1, (k,), generator=generator)])
+    mu = torch.repeat_interleave(mean, counts)[:, None]
+    return mu, (2 * torch.repeat_interleave(sd, counts).log())[:, None]
 
 
 def linear_gaussian_channel(

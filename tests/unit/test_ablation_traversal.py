@@ -88,3 +88,9 @@ def test_mnist_splits_quick_sizes():
 
     s = experiments.mnist_splits(get_profile("quick"))
     assert [len(s[k].labels) for k in ("train", "val", "test")] == [4000, 500, 500]
+
+
+def test_accuracy_ci_is_the_wilson_interval():
+    lo, hi = ablation.accuracy_ci(0.9, 500)
+    assert lo < 0.9 < hi and hi - lo == pytest.approx(2 * 1.96 * (0.9 * 0.1 / 500) ** 0.5, rel=0.1)
+    assert ablation.accuracy_ci(1.0, 50)[1] == 1.0

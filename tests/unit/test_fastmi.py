@@ -115,3 +115,62 @@ def test_fast_within_tolerance_near_max_grid():
     ref = mi.quadrature_mi(mu, logvar, points_per_sd=8)
     fast = mi.factor_mi(mu, logvar, method="fast")
     assert abs(fast.item() - ref.item()) < 1e-3, (fast.item(), ref.item())
+
+
+def test_deposit_matches_gaussian_moments():
+    """The 5- and 3-node weights reproduce the raw moments of N(delta, u) up to orders 4 and 2."""
+    g = torch.Generator().manual_seed(12)
+    delta = torch.rand(200, generator=g, dtype=torch.float64) - 0.5
+    u = torch.rand(200, generator=g, dtype=torch.float64)
+    for order in (fastmi.CHECK_ORDER, fastmi.ORDER):
+        nodes, inv = fastmi._NODES[order]
+        target = fastmi._gaussian_moments(delta, u, order)
+        w = target @ inv.T
+        got = torch.stack([(w * nodes**m).sum(1) for m in range(order)], 1)
+        assert torch.allclose(got, target, atol=1e-12)
+    x = delta + u.sqrt() * torch.randn(200, 20_000, generator=g, dtype=torch.float64).T  # Monte-Carlo check
+    assert torch.allclose(fastmi._gaussian_moments(delta, u, 5)[:, 4], x.pow(4).mean(0), atol=0.4)  # 5 MC sds
+
+
+def test_grid_values_are_the_sampled_gaussian():
+    """A component on a lattice node with no leftover variance is deposited exactly, so the grid
+    holds its density sampled at the grid points (the kernel's DFT is exact, aliases included)."""
+    grid = fastmi.Grid.from_ranges(0.0, 0.0, 1.0, 1.0)
+    mu = torch.zeros(1, dtype=torch.float64)  # a node (the grid starts 21 h to its left); sd 1 = 2 h: v = 0
+    q = torch.fft.irfft(grid.spectrum(mu, torch.ones(1, dtype=torch.float64))[0], n=grid.size) / grid.h
+    z = grid.lo + grid.h * torch.arange(grid.size, dtype=torch.float64)
+    exact = torch.exp(-0.5 * (z - mu) ** 2) / math.sqrt(2 * math.pi)
+    assert (q - exact).abs().max() < 1e-14
+
+
+def test_batches_and_one_pass_agree():
+    mu, logvar = CASES["heteroscedastic, sd 0.005-5"]
+    whole = fastmi.Accumulator(*fastmi.ranges(mu, logvar)).add(mu, logvar).result()
+    acc = fastmi.Accumulator(*fastmi.ranges(mu, logvar))
+    for part in torch.tensor_split(torch.arange(len(mu)), 3):
+        acc.add(mu[part], logvar[part])
+    for a, b in zip(whole, acc.result()):
+        assert torch.allclose(a, b, atol=1e-12)
+
+
+def test_aligned_duplicates_within_tolerance():
+    """The family that defeated the 3-node deposit: the 5-node value stays far inside the tolerance."""
+    g = torch.Generator().manual_seed(13)
+    worst5 = worst3 = 0.0
+    for _ in range(8):
+        mu, logvar = synthetic.aligned_duplicates(5, max_count=1000, generator=g)
+        ref = mi.quadrature_mi(mu, logvar).item()
+        five, three = fastmi.fast_mi_orders(mu, logvar)[:, 0].tolist()
+        worst5, worst3 = max(worst5, abs(five - ref)), max(worst3, abs(three - ref))
+    assert worst5 < TOL / 10 and worst5 < worst3, (worst5, worst3)
+
+
+def test_refused_by_the_error_estimate(monkeypatch):
+    """A factor whose error estimate exceeds the tolerance: fast raises, auto computes the mixture."""
+    mu, logvar = CASES["bimodal, wide"]
+    monkeypatch.setattr(fastmi, "FAST_TOLERANCE", 1e-12)  # every estimate now exceeds it
+    with pytest.raises(ValueError, match="error estimate exceeds"):
+        mi.factor_mi(mu, logvar, method="fast")
+    auto = mi.factor_mi(mu, logvar, generator=torch.Generator().manual_seed(14))
+    mix = mi.factor_mi(mu, logvar, method="mixture", generator=torch.Generator().manual_seed(14))
+    assert auto.item() == pytest.approx(mix.item(), abs=1e-12)

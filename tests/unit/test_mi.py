@@ -156,3 +156,19 @@ def test_auto_fallback_in_float32_never_exceeds_log_n(sd):
     assert est.dtype == torch.float32
     assert est.item() <= log_n.item(), (est.item(), log_n.item())
     assert abs(est.item() - math.log(300)) < 1e-4, est.item()
+
+
+def test_bootstrap_ci_covers_and_shrinks():
+    """Percentile intervals over data points: contain the estimate, narrower with more data, seeded."""
+    a = synthetic.amplitude_for_mi(torch.tensor([0.0, 1.0, 2.0]), 0.5)
+    widths = []
+    for n in (300, 2400):
+        mu, logvar, _ = synthetic.gaussian_channel(n, a, 0.5, generator=torch.Generator().manual_seed(n))
+        est = mi.factor_mi(mu, logvar)
+        lo, hi, sd = mi.bootstrap_ci(mu, logvar, n_boot=60, seed=1)
+        assert (lo <= est.double() + 1e-9).all() and (est.double() <= hi + 1e-9).all()
+        assert torch.equal(lo, mi.bootstrap_ci(mu, logvar, n_boot=60, seed=1)[0])  # same seed, same interval
+        widths.append((hi - lo)[1:])
+    assert (widths[1] < 0.6 * widths[0]).all()  # sqrt(8) = 2.8 times more data: about 0.35 of the width
+    with pytest.raises(ValueError, match="n_boot"):
+        mi.bootstrap_ci(mu, logvar, n_boot=1)
