@@ -47,7 +47,7 @@ CELEBA_ATTRIBUTES: tuple[str, ...] = (
 SPLITS = ("train", "val", "test", "all")
 OFFICIAL_RANGES = {"train": (1, 162_770), "val": (162_771, 182_637), "test": (182_638, 202_599)}
 CROP = 148
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: `source` names the image folder relative to the root
 
 HOW_TO_GET = """\
 How to get CelebA (aligned & cropped images and the attribute file):
@@ -306,7 +306,8 @@ def load_celeba(root: str | Path | None = None, split: str = "train", image_size
         images = np.stack([_read_image(img_dir / f, image_size) for f, _ in chosen])
         labels = (values[[i for _, i in chosen]] > 0).astype(np.int8)
         what = "procedural stand-in faces, not CelebA" if standin else "CelebA (real, aligned)"
-        source = f"{what}: {found:,} of {n_listed:,} {kind} present in {img_dir}"
+        where = img_dir.relative_to(root).as_posix()  # relative: readers see it, not the machine's paths
+        source = f"{what}: {found:,} of {n_listed:,} {kind} present in {where}"
         if len(chosen) < found:
             source += f"; the first {len(chosen):,} used (max_images)"
         if cache:

