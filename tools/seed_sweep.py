@@ -7,7 +7,11 @@
 Each run sets VAEMI_SEED, VAEMI_STATIC=1 (as ``make book`` does) and VAEMI_CHECKS_LOG, so every
 ``vaemi_nb.checks.check`` in the chapter appends its value, bound and margin to a log in
 ``data/seed_sweep/`` (git-ignored). The CelebA chapter runs on its procedural stand-in and, when
-``--celeba PATH`` or $VAEMI_CELEBA names a CelebA folder, once more on those real faces. The
+``--celeba PATH`` or $VAEMI_CELEBA names a CelebA folder, once more on those real faces (variant
+``real``). The DEAP chapter likewise runs on its synthetic stand-in and, when ``--deap-features
+PATH`` or $VAEMI_DEAP_FEATURES names a folder of DEAP's per-trial features, once more on them
+(variant ``real``; with ``--deap-ratings`` or $VAEMI_DEAP_RATINGS, joined with the real ratings).
+The stand-in runs see none of these variables. The
 table (default ``tests/seed_margins.md``) gives, per chapter and check, the bound, the worst
 value and margin over the seeds, and names the machine it was measured on.
 """
@@ -61,8 +65,22 @@ def is_current(nb: Path, seed: int, variant: str) -> bool:
     return record["rc"] == 0 and record.get("code") == digest(nb)
 
 
-def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
-    """Run one chapter under nbval with VAEMI_SEED=seed; returns the run record."""
+#: The chapters with a ``real`` variant, and the environment variables that variant sets.
+REAL_DATA = {"celeba": ("VAEMI_CELEBA",), "deap": ("VAEMI_DEAP_FEATURES", "VAEMI_DEAP_RATINGS")}
+
+
+def _real_env(nb: Path, real: dict[str, str | None]) -> dict[str, str] | None:
+    """The variables of this chapter's ``real`` variant, or None if it has none (or no data)."""
+    for key, names in REAL_DATA.items():
+        if key in nb.stem:
+            values = {n: real.get(n) for n in names}
+            return {n: v for n, v in values.items() if v} if values[names[0]] else None
+    return None
+
+
+def run_one(nb: Path, seed: int, variant: str, real: dict[str, str | None]) -> dict:
+    """Run one chapter under nbval with VAEMI_SEED=seed; returns the run record. The default
+    variant sees no real-data variable; ``real`` sets the chapter's (see REAL_DATA)."""
     LOGS.mkdir(parents=True, exist_ok=True)
     stem = _stem(nb, seed, variant)
     log = LOGS / f"{stem}.jsonl"
@@ -70,9 +88,11 @@ def run_one(nb: Path, seed: int, variant: str, celeba: str | None) -> dict:
     env = {**os.environ, "VAEMI_SEED": str(seed), "VAEMI_STATIC": "1", "VAEMI_CHECKS_LOG": str(log),
            "VAEMI_PROFILE": os.environ.get("VAEMI_PROFILE", "quick")}
     env.setdefault("VAEMI_DATA", str(ROOT / "data"))  # the checkout's cache, as `make` sets it
-    env.pop("VAEMI_CELEBA", None)
+    for names in REAL_DATA.values():
+        for name in names:
+            env.pop(name, None)
     if variant == "real":
-        env["VAEMI_CELEBA"] = celeba
+        env.update(_real_env(nb, real) or {})
     sha = digest(nb)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(nb)],
@@ -157,8 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notebooks", nargs="+", default=None, help="file-name prefixes, e.g. 01 09")
     ap.add_argument("--celeba", default=os.environ.get("VAEMI_CELEBA"),
                     help="a CelebA folder: the CelebA chapter also runs on these real faces")
+    ap.add_argument("--deap-features", default=os.environ.get("VAEMI_DEAP_FEATURES"),
+                    help="a folder of DEAP's per-trial features: the DEAP chapter also runs on them")
+    ap.add_argument("--deap-ratings", default=os.environ.get("VAEMI_DEAP_RATINGS"),
+                    help="DEAP's participant_ratings.csv, for the DEAP chapter's real variant")
     ap.add_argument("--variants", nargs="+", default=["default", "real"], choices=["default", "real"],
-                    help="which data to run the CelebA chapter on (default: both, real only with --celeba)")
+                    help="which data to run the CelebA and DEAP chapters on (default: both, real only with "
+                         "--celeba / --deap-features)")
     ap.add_argument("--out", type=Path, default=ROOT / "tests" / "seed_margins.md")
     ap.add_argument("--note", default="", help="a sentence for the table's header (e.g. the load)")
     ap.add_argument("--stale", action="store_true",
@@ -166,17 +191,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--table-only", action="store_true", help="only rebuild the table from the logs")
     args = ap.parse_args(argv)
     failed = 0
+    real = {"VAEMI_CELEBA": args.celeba, "VAEMI_DEAP_FEATURES": args.deap_features,
+            "VAEMI_DEAP_RATINGS": args.deap_ratings}
     if not args.table_only:
         nbs = sorted((ROOT / "notebooks").glob("*.ipynb"))
         if args.notebooks:
             nbs = [nb for nb in nbs if nb.name.startswith(tuple(args.notebooks))]
         for seed in args.seeds:
             for nb in nbs:
-                variants = ["default"] + (["real"] if "celeba" in nb.stem and args.celeba else [])
+                variants = ["default"] + (["real"] if _real_env(nb, real) else [])
                 for variant in [v for v in variants if v in args.variants]:
                     if args.stale and is_current(nb, seed, variant):
                         continue
-                    failed += run_one(nb, seed, variant, args.celeba)["rc"] != 0
+                    failed += run_one(nb, seed, variant, real)["rc"] != 0
     table(args.out, args.seeds, args.note)
     print(f"wrote {args.out}; {failed} failed runs")
     return 1 if failed else 0

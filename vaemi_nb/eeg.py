@@ -3,7 +3,9 @@
 DEAP's preprocessed EEG is already band-passed to 4-45 Hz, cleaned of eye artefacts and
 re-referenced to the common average, so no further filtering is done here. Each 63-s trial
 loses its 3-s pre-video baseline, is cut into overlapping windows, and every window becomes
-32 channels x 4 bands of log10 band power, standardised within each participant.
+32 channels x 4 bands of log10 band power, standardised within each participant
+(:func:`features`). Published per-trial features (``data.deap_features``) become the same
+:class:`Features`, one row per trial, by :func:`trial_features`.
 """
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ import torch
 from torch import Tensor
 
 from .data.deap import BASELINE_S, EEG_CHANNELS, MONTAGE, SFREQ, DeapData, montage
+from .data.deap_features import DeapFeatures
 
 BANDS = {"theta": (4, 8), "alpha": (8, 13), "beta": (13, 30), "gamma": (30, 45)}  # Hz, [lo, hi)
 __all__ = ["BANDS", "MONTAGE", "montage", "info", "make_raw", "remove_baseline", "windows", "band_powers",
-           "windowed_band_powers", "Features", "features", "per_trial"]
+           "windowed_band_powers", "Features", "features", "trial_features", "per_trial", "feature_maps"]
 
 
 def info() -> mne.Info:
@@ -125,20 +128,24 @@ def windowed_band_powers(data: np.ndarray, length_s: float = 4.0, step_s: float 
 
 
 class Features(NamedTuple):
-    """Window features: ``x`` (N, C * n_bands) float32 log band powers (z-scored per participant
-    if asked), columns channel-major as in ``feature_names`` ("F3-alpha"); ``subject``,
-    ``trial`` (video, 1-40), ``window`` (N,) int64; ``ratings`` (N, 4) float32 of the trial;
-    ``source`` and ``standin`` as loaded (see ``vaemi_nb.data.load_deap``)."""
+    """Window (or trial) features: ``x`` (N, C * n_bands) float32 band powers (z-scored per
+    participant if asked), columns named by ``feature_names`` ("F3-alpha"; channel-major from
+    :func:`features`, band-major from :func:`trial_features`); ``subject``, ``trial`` (video,
+    1-40), ``window`` (N,) int64; ``ratings`` (N, 4) float32 of the trial (None when unknown);
+    ``source`` and ``standin`` as loaded (see ``vaemi_nb.data.load_deap``); ``labels`` (N, 2)
+    int64 high (1) or low (0) valence and arousal of the trial; ``bands`` the band names."""
 
     x: Tensor
     subject: Tensor
     trial: Tensor
     window: Tensor
-    ratings: Tensor
+    ratings: Tensor | None
     feature_names: list[str]
     n_bands: int
     source: str = ""
     standin: bool = False
+    labels: Tensor | None = None
+    bands: tuple[str, ...] = tuple(BANDS)
 
 
 def features(deap: DeapData, *, length_s: float = 4.0, step_s: float = 2.0,
@@ -165,24 +172,70 @@ def features(deap: DeapData, *, length_s: float = 4.0, step_s: float = 2.0,
     bp = np.stack(per_subject)  # (S, 40, W, C, B)
     s, t, w = bp.shape[:3]
     grid = np.meshgrid(np.arange(s), np.arange(t), np.arange(w), indexing="ij")
+    ratings = torch.from_numpy(deap.labels[grid[0].ravel(), grid[1].ravel()].astype(np.float32))
     return Features(
         x=torch.from_numpy(bp.reshape(s * t * w, -1).astype(np.float32)),
         subject=torch.as_tensor(np.asarray(deap.subjects)[grid[0].ravel()]),
         trial=torch.from_numpy(grid[1].ravel() + 1),
         window=torch.from_numpy(grid[2].ravel()),
-        ratings=torch.from_numpy(deap.labels[grid[0].ravel(), grid[1].ravel()].astype(np.float32)),
+        ratings=ratings,
         feature_names=[f"{c}-{b}" for c in deap.channels for b in bands],
         n_bands=len(bands),
         source=deap.source,
         standin=deap.standin,
+        labels=(ratings[:, :2] >= 5).long(),  # as the published labels: high means a rating >= 5
+        bands=tuple(bands),
     )
+
+
+def trial_features(data: DeapFeatures, *, standardise: bool = True) -> Features:
+    """Published per-trial features (``vaemi_nb.data.load_deap_features``) as :class:`Features`,
+    one row per trial (``window`` 0), in the files' row order.
+
+    With ``standardise``, every one of the 160 features is z-scored over each participant's
+    trials, as :func:`features` does for windows: it removes each head's overall level in every
+    band and electrode, so that a model sees changes between one participant's trials.
+    """
+    x = data.x.astype(np.float64)
+    if standardise:
+        for p in np.unique(data.participant):
+            rows = data.participant == p
+            sd = x[rows].std(0)
+            x[rows] = (x[rows] - x[rows].mean(0)) / np.where(sd > 0, sd, 1)
+    return Features(
+        x=torch.from_numpy(x.astype(np.float32)),
+        subject=torch.from_numpy(data.participant),
+        trial=torch.from_numpy(data.video),
+        window=torch.zeros(len(x), dtype=torch.int64),
+        ratings=None if data.ratings is None else torch.from_numpy(data.ratings),
+        feature_names=[f"{c}-{b}" for b in data.bands for c in data.channels],
+        n_bands=len(data.bands),
+        source=data.source,
+        standin=data.standin,
+        labels=torch.from_numpy(data.labels),
+        bands=tuple(data.bands),
+    )
+
+
+def feature_maps(values: Tensor, feats: Features) -> Tensor:
+    """Rearrange per-feature ``values`` (..., n_features), in the column order of ``feats.x``,
+    into scalp maps (..., 32, n_bands): DEAP's 32 electrodes in DEAP's order, bands as
+    ``feats.bands``. Works for either column order, by the feature names."""
+    where = {name: i for i, name in enumerate(feats.feature_names)}
+    missing = [f"{c}-{b}" for c in EEG_CHANNELS for b in feats.bands if f"{c}-{b}" not in where]
+    if missing or values.shape[-1] != len(feats.feature_names):
+        raise ValueError(f"feature_maps needs one value per feature ({len(feats.feature_names)}) for all 32 "
+                         f"electrodes x {len(feats.bands)} bands; got {values.shape[-1]} values, "
+                         f"missing {missing[:3]}")
+    index = torch.tensor([[where[f"{c}-{b}"] for b in feats.bands] for c in EEG_CHANNELS])
+    return values[..., index]
 
 
 def per_trial(values: Tensor, feats: Features) -> tuple[Tensor, Tensor, Tensor]:
     """Average window-level ``values`` (N, k) over the windows of each trial.
 
-    Returns (trial means (T, k), ratings (T, 4), participant (T,)), trials ordered by
-    participant, then video.
+    Returns (trial means (T, k), ratings (T, 4) or None when ``feats`` has none, participant
+    (T,)), trials ordered by participant, then video.
     """
     if values.shape[0] != feats.x.shape[0]:
         raise ValueError(f"values has {values.shape[0]} rows but there are {feats.x.shape[0]} windows")
@@ -190,5 +243,7 @@ def per_trial(values: Tensor, feats: Features) -> tuple[Tensor, Tensor, Tensor]:
     uniq, inverse = torch.unique(key, return_inverse=True)
     counts = torch.bincount(inverse, minlength=len(uniq)).to(values.dtype)[:, None]
     means = torch.zeros(len(uniq), values.shape[1], dtype=values.dtype).index_add_(0, inverse, values) / counts
-    ratings = torch.zeros(len(uniq), feats.ratings.shape[1]).index_add_(0, inverse, feats.ratings) / counts.float()
+    ratings = None
+    if feats.ratings is not None:
+        ratings = torch.zeros(len(uniq), feats.ratings.shape[1]).index_add_(0, inverse, feats.ratings) / counts.float()
     return means, ratings, uniq // 1000

@@ -91,6 +91,12 @@ def celeba_vae(splits: dict[str, Split], *, epochs: int, seed: int = 0, device=N
 #: a Gaussian likelihood with a learnable sigma and beta = 4.
 DEAP_SETTINGS = dict(latent_dim=16, hidden=(256, 128), beta=4.0, likelihood="gaussian", lr=1e-3, batch_size=128)
 
+#: Our design for the published per-trial features (``data.deap_features``): 1,216 vectors of
+#: 160 band powers, so a smaller MLP (160 -> 128 -> 64 -> 16 factors, mirrored decoder), with the
+#: same likelihood, beta and optimiser as ``DEAP_SETTINGS``.
+DEAP_TRIAL_SETTINGS = dict(latent_dim=16, hidden=(128, 64), beta=4.0, likelihood="gaussian", lr=1e-3,
+                           batch_size=128)
+
 
 def deap_root(root: str | os.PathLike | None = None, *, subjects=range(1, 33), full_data: bool = False) -> Path:
     """Where the DEAP chapter reads EEG from: ``root`` (the chapter's ``DEAP``), else
@@ -114,14 +120,17 @@ def deap_features(subjects, root: str | os.PathLike | None = None, *, full_data:
     return eeg.features(load_deap(deap_root(root, subjects=subjects, full_data=full_data), subjects=subjects))
 
 
-def deap_vae(x: torch.Tensor, *, epochs: int, seed: int = 0, device=None, progress: bool = False):
-    """The DEAP VAE (``DEAP_SETTINGS``) trained on features ``x`` (N, 128) for ``epochs`` from ``seed``; cached.
-    Returns (model, history)."""
-    cfg = DEAP_SETTINGS
+def deap_vae(x: torch.Tensor, *, epochs: int, seed: int = 0, trials: bool = False, device=None,
+             progress: bool = False):
+    """The DEAP VAE trained on features ``x`` (N, F) for ``epochs`` from ``seed``; cached.
+
+    ``DEAP_SETTINGS`` for window features, ``DEAP_TRIAL_SETTINGS`` with ``trials`` (one row per
+    trial, e.g. the published 160 features). Returns (model, history)."""
+    cfg = DEAP_TRIAL_SETTINGS if trials else DEAP_SETTINGS
     torch.manual_seed(seed)  # the initial weights; fit() seeds the rest
     model = VAE((x.shape[1],), cfg["latent_dim"], arch="mlp", hidden=cfg["hidden"],
                 likelihood=cfg["likelihood"], beta=cfg["beta"])
-    history = train.fit_cached(model, x, name=f"deap-e{epochs}-seed{seed}", epochs=epochs,
+    history = train.fit_cached(model, x, name=f"deap{'-trials' * trials}-e{epochs}-seed{seed}", epochs=epochs,
                                batch_size=cfg["batch_size"], lr=cfg["lr"], seed=seed,
                                device=train.pick_device(device), progress=progress)
     return model, history

@@ -110,20 +110,31 @@ def correlation_heatmap(r, *, row_labels, col_labels, title: str = "", vmax: flo
     return fig
 
 
-def band_topomaps(values, info, bands, *, title: str = "", unit: str = ""):
-    """One scalp map per band: ``values`` (n_channels, n_bands) on MNE ``info``'s montage,
-    all on one symmetric colour scale."""
+def band_topomaps(values, info, bands, *, title: str = "", unit: str = "", rows=None):
+    """Scalp maps on MNE ``info``'s montage, one column per band: ``values`` (n_channels,
+    n_bands) for one row, or (k, n_channels, n_bands) for k rows labelled by ``rows`` (e.g.
+    factors); all on one symmetric colour scale, the colour bar to the right of the maps.
+    Sized for a ~700-px column (about 7.5 inches wide, text of 9 pt or more)."""
     import mne
 
     v = _np(values)
+    v = v[None] if v.ndim == 2 else v
+    k, n_bands = v.shape[0], len(bands)
     lim = float(np.abs(v).max()) or 1.0
-    fig, axes = plt.subplots(1, len(bands), figsize=(2.3 * len(bands) + 0.8, 2.6))
-    for b, (ax, name) in enumerate(zip(np.atleast_1d(axes), bands)):
-        im, _ = mne.viz.plot_topomap(v[:, b], info, axes=ax, show=False, vlim=(-lim, lim), cmap="RdBu_r",
-                                     names=info.ch_names, sensors=True)
-        for t in ax.texts:
-            t.set_fontsize(5)
-        ax.set_title(name)
-    fig.colorbar(im, ax=list(np.atleast_1d(axes)), fraction=0.02, label=unit)
-    fig.suptitle(title, y=1.04)
+    size = min(1.25, 6.2 / n_bands)
+    fig, axes = plt.subplots(k, n_bands, figsize=(size * n_bands + 1.3, size * k + 0.7), squeeze=False)
+    for i in range(k):
+        for b, name in enumerate(bands):
+            ax = axes[i, b]
+            im, _ = mne.viz.plot_topomap(v[i, :, b], info, axes=ax, show=False, vlim=(-lim, lim), cmap="RdBu_r",
+                                         sensors=True, contours=4)
+            if i == 0:
+                ax.set_title(name, fontsize=10)
+        if rows is not None:
+            axes[i, 0].text(-0.12, 0.5, str(rows[i]), transform=axes[i, 0].transAxes, rotation=90, ha="right",
+                            va="center", fontsize=9)
+    cbar = fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.03, pad=0.03)
+    cbar.set_label(unit, fontsize=9)
+    cbar.ax.tick_params(labelsize=9)
+    fig.suptitle(title, fontsize=10, y=1 + 0.12 / (size * k + 0.7))
     return fig

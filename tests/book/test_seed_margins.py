@@ -64,6 +64,10 @@ def test_celeba_was_swept_on_real_faces_too():
     assert any("celeba" in r[0] and r[1] == "real" for r in _rows("Runs"))
 
 
+def test_deap_was_swept_on_real_features_too():
+    assert any("deap" in r[0] and r[1] == "real" for r in _rows("Runs"))
+
+
 def test_every_check_held_on_every_seed_it_ran():
     """Unconditional checks run on all 5 seeds (test_the_table_is_current); a conditional one (e.g.
     only when a model finds both kinds of code) on those where its condition held."""

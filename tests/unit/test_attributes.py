@@ -215,29 +215,6 @@ def test_group_folds_balance_unequal_groups():
     assert sizes == [60, 60]  # dealing the sorted groups in turn would give 70 / 50
 
 
-def test_cross_validated_separable_and_uninformative_targets():
-    g = torch.Generator().manual_seed(6)
-    x = torch.randn(400, 2, generator=g)
-    groups = torch.arange(400) // 50
-    y = torch.stack([(x[:, 0] > 0).float(), torch.randint(0, 2, (400,), generator=g).float()], 1)
-    res = attributes.cross_validated(x, y, groups, n_folds=4)
-    assert res["accuracy"][0] > 0.95 and res["auc"][0] > 0.99
-    assert abs(res["auc"][1] - 0.5) < 0.1
-    assert 0.3 < res["majority"][1] < 0.7
-    again = attributes.cross_validated(x, y, groups, n_folds=4)
-    assert all(torch.equal(res[k], again[k]) for k in res)
-
-
-def test_cross_validated_auc_is_nan_when_a_test_fold_has_one_class():
-    g = torch.Generator().manual_seed(13)
-    groups = torch.arange(200) // 50
-    x = torch.randn(200, 2, generator=g)
-    y = torch.stack([(groups == 0).float(), (x[:, 0] > 0).float()], 1)  # column 0 is constant in every group
-    res = attributes.cross_validated(x, y, groups, n_folds=4)
-    assert torch.isnan(res["auc"][0]) and res["auc"][1] > 0.95
-    assert torch.isfinite(res["accuracy"]).all()
-
-
 def test_max_permutation_test_r_and_planted_effect():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(300, 6, generator=g)
@@ -274,13 +251,134 @@ def test_max_permutation_test_shuffles_within_groups():
     assert p_pooled.item() == pytest.approx(1 / 100)
 
 
-def test_cv_table_rows_and_columns_from_tensors_and_recorded_lists():
-    res = {"a": {"accuracy": torch.tensor([0.6, 0.7]), "auc": torch.tensor([0.65, 0.8]),
-                 "majority": torch.tensor([0.55, 0.5])},
-           "b": {"accuracy": [0.5, 0.52], "auc": [0.51, 0.49], "majority": [0.55, 0.5]}}
-    table = attributes.cv_table(res)
-    assert list(table.index) == ["always the majority class", "a", "b"]
-    assert list(table.columns) == ["valence accuracy", "valence AUC", "arousal accuracy", "arousal AUC"]
-    assert table.loc["always the majority class", "valence accuracy"] == pytest.approx(0.55)
-    assert table.loc["always the majority class", "arousal AUC"] == 0.5
-    assert table.loc["a", "arousal AUC"] == pytest.approx(0.8) and table.loc["b", "valence AUC"] == pytest.approx(0.51)
+# --- within participants: correlations, intervals, calibration -------------------------------
+
+def _nested(seed=0, n_groups=12, per_group=30, effect=0.0, offsets=5.0):
+    """Features (N, 4) and a target (N, 1) of trials nested in groups with large group offsets;
+    feature 0 follows the target within groups by ``effect``."""
+    g = torch.Generator().manual_seed(seed)
+    groups = torch.arange(n_groups).repeat_interleave(per_group)
+    level = offsets * torch.randn(n_groups, generator=g)[groups]
+    y = level + torch.randn(len(groups), generator=g)
+    x = level[:, None] + torch.randn(len(groups), 4, generator=g, dtype=torch.float32).double()
+    x[:, 0] += effect * (y - level)
+    return x, y[:, None], groups
+
+
+def test_within_correlations_remove_group_means():
+    x, y, groups = _nested(effect=0.0)
+    pooled = attributes.correlations(x, y)
+    within = attributes.within_correlations(x, y, groups)
+    assert pooled.min() > 0.8  # shared group offsets: a strong pooled correlation, nothing within
+    assert within.abs().max() < 0.15
+    xd, yd = attributes.demean(x, groups), attributes.demean(y, groups)
+    for k in groups.unique():
+        assert xd[groups == k].mean(0).abs().max() < 1e-12 and abs(yd[groups == k].mean()) < 1e-12
+    ref = np.corrcoef(xd.numpy().T, yd.numpy().T)[:4, 4]
+    assert np.allclose(within[:, 0].numpy(), ref, atol=1e-12)
+
+
+def test_permutation_pvalues_use_the_within_r_and_the_same_permutations():
+    x, y, groups = _nested(effect=0.3, seed=1)
+    r, p_unc, p_fw = attributes.permutation_pvalues(x, y, groups=groups, n_perm=300, seed=2)
+    assert torch.allclose(r, attributes.within_correlations(x, y, groups), atol=1e-12)
+    assert (p_unc <= p_fw + 1e-12).all()  # the max over pairs is at least each pair
+    assert p_fw[0, 0] == pytest.approx(1 / 301)
+    r2, p2 = attributes.max_permutation_test(x, y, groups=groups, n_perm=300, seed=2)
+    assert torch.equal(r2, r) and torch.equal(p2, p_fw)
+    r1, p1 = attributes.permutation_test(x, y[:, 0], groups=groups, n_perm=300, seed=2)
+    assert torch.equal(r1, r[:, 0]) and torch.equal(p1, p_unc[:, 0])
+
+
+def test_null_calibration_holds_the_familywise_rate_and_shows_the_uncorrected_one():
+    x, y, groups = _nested(seed=3, n_groups=10, per_group=20)
+    x = torch.cat([x, torch.randn(200, 6, generator=torch.Generator().manual_seed(4), dtype=torch.float64)], 1)
+    y = torch.cat([y, y + torch.randn(200, 1, generator=torch.Generator().manual_seed(5), dtype=torch.float64)], 1)
+    n_null = 200
+    rates = attributes.null_calibration(x, y, groups, n_null=n_null, n_perm=49, alpha=0.1, seed=0)
+    se = (0.1 * 0.9 / n_null) ** 0.5
+    assert abs(rates["family-wise"] - 0.1) < 3 * se, rates
+    assert rates["uncorrected"] > 0.4, rates  # the best of 20 uncorrected tests rejects far too often
+
+
+def test_shuffle_within_keeps_groups():
+    groups = torch.tensor([2, 2, 5, 5, 5, 1])
+    idx = attributes.shuffle_within(groups, 50, seed=1)
+    assert (groups[idx] == groups).all() and torch.equal(idx, attributes.shuffle_within(groups, 50, seed=1))
+
+
+def test_r_interval_is_the_group_bootstrap():
+    x, y, groups = _nested(effect=0.5, seed=6, n_groups=8, per_group=15)
+    lo, hi = attributes.r_interval(x, y, groups, n_boot=200, seed=3)
+    r = attributes.within_correlations(x, y, groups)
+    assert lo.shape == hi.shape == r.shape and (lo <= r).all() and (r <= hi).all()
+    # the same resampling written out: draw groups with replacement, stack their rows, correlate within
+    g = torch.Generator().manual_seed(3)
+    picks = torch.randint(8, (200, 8), generator=g)
+    boot = []
+    for b in range(200):
+        rows = torch.cat([torch.nonzero(groups == k).flatten() for k in picks[b].tolist()])
+        copy = torch.arange(8).repeat_interleave(15)  # every drawn copy is its own group
+        boot.append(attributes.within_correlations(x[rows], y[rows], copy)[:, 0])
+    ref = torch.quantile(torch.stack(boot), torch.tensor([0.025, 0.975], dtype=torch.float64), dim=0)
+    assert torch.allclose(lo[:, 0], ref[0], atol=1e-10) and torch.allclose(hi[:, 0], ref[1], atol=1e-10)
+
+
+# --- held-out groups: logits, selection inside the folds, AUC intervals -----------------------
+
+def test_auc_interval_matches_sklearn_and_resamples_groups():
+    from sklearn.metrics import roc_auc_score
+
+    g = torch.Generator().manual_seed(7)
+    groups = torch.arange(20).repeat_interleave(25)
+    labels = torch.randint(0, 2, (500,), generator=g)
+    scores = (labels + 1.5 * torch.randn(500, generator=g)).round(decimals=1)  # ties
+    auc, lo, hi = attributes.auc_interval(scores, labels, groups, n_boot=500, seed=1)
+    assert auc == pytest.approx(roc_auc_score(labels.numpy(), scores.numpy()), abs=1e-12)
+    assert lo < auc < hi and 0.02 < hi - lo < 0.2
+    w = torch.randint(0, 3, (1, 500), generator=g).double()  # integer weights = repeated rows
+    rows = torch.repeat_interleave(torch.arange(500), w[0].long())
+    ref = roc_auc_score(labels[rows].numpy(), scores[rows].numpy())
+    assert attributes._weighted_auc(scores, labels, w)[0].item() == pytest.approx(ref, abs=1e-12)
+    with pytest.raises(ValueError, match="both classes"):
+        attributes.auc_interval(scores, torch.zeros(500), groups)
+
+
+def test_held_out_logits_never_score_a_group_with_its_own_labels():
+    g = torch.Generator().manual_seed(8)
+    groups = torch.arange(8).repeat_interleave(30)
+    x = torch.randn(240, 3, generator=g)
+    y = (x[:, :1] + torch.randn(240, 1, generator=g) > 0).double()
+    logits = attributes.held_out_logits(x, y, groups, n_folds=4)
+    assert logits.shape == (240, 1)
+    assert attributes.auc(logits, y)[0] > 0.75
+    test = attributes.group_folds(groups, 4)[0]
+    flipped = y.clone()
+    flipped[test] = 1 - flipped[test]  # the held-out fold's own labels cannot change its scores
+    assert torch.equal(attributes.held_out_logits(x, flipped, groups, n_folds=4)[test], logits[test])
+
+
+def test_select_in_folds_chooses_on_the_training_groups_only():
+    g = torch.Generator().manual_seed(9)
+    groups = torch.arange(8).repeat_interleave(40)
+    folds = attributes.group_folds(groups, 4)
+    y = torch.randn(320, 2, generator=g, dtype=torch.float64)
+    x = torch.randn(320, 5, generator=g, dtype=torch.float64)
+    x[:, 3] -= 0.5 * y[:, 1]  # a real effect everywhere: feature 3, target 1, negative
+    x[folds[0], 1] += 20 * y[folds[0], 0]  # a huge effect only in the first fold's groups
+    labels = (y > 0).long()
+    scores, y_out, chosen = attributes.select_in_folds(x, y, labels, groups, n_folds=4)
+    assert chosen[0] == (3, 1)  # fold 0 is held out: its own effect cannot be seen
+    assert all(c == (1, 0) for c in chosen[1:])  # the others see fold 0's huge effect in training
+    assert torch.equal(y_out[folds[0]], labels[folds[0], 1])
+    assert torch.allclose(scores[folds[0]], -x[folds[0], 3])  # scored with the sign of r
+    j, k, r = attributes.best_pair(x, y, groups)
+    assert (j, k) == (1, 0) and r > 0
+
+
+def test_auc_table():
+    table = attributes.auc_table({"a": {"valence": [0.61, 0.55, 0.67], "arousal": [0.5, 0.45, 0.55]},
+                                  "b": {"valence": [0.7, 0.6, 0.8], "arousal": [0.52, 0.5, 0.54]}})
+    assert list(table.index) == ["a", "b"]
+    assert list(table.columns) == ["valence AUC", "valence 95% CI", "arousal AUC", "arousal 95% CI"]
+    assert table.loc["a", "valence AUC"] == 0.61 and table.loc["b", "arousal 95% CI"] == "[0.500, 0.540]"

@@ -196,14 +196,16 @@ def montage() -> mne.channels.DigMontage:
 # Ratings table
 
 
-def read_ratings(path: str | Path) -> np.ndarray:
-    """DEAP's ``participant_ratings.csv`` as an array (32, 40, 4) of valence, arousal, dominance,
-    liking, indexed [participant - 1, Experiment_id - 1] (video order, as in the .dat files)."""
+def read_rating_rows(path: str | Path) -> dict[tuple[int, int], tuple[float, float, float, float]]:
+    """The rows of a ratings CSV in the format of DEAP's ``participant_ratings.csv``:
+    {(Participant_id, Experiment_id): (valence, arousal, dominance, liking)}, every rating in
+    [1, 9]. A bad row (unparsable, out of range, repeated) raises naming the file and line.
+    The table need not be complete; :func:`read_ratings` asks for all 32 x 40 rows."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ratings file {path} does not exist; it is "
                                 f"metadata_csv/participant_ratings.csv of DEAP ({DEAP_URL})")
-    out = np.full((N_SUBJECTS, N_TRIALS, len(LABELS)), np.nan)
+    out: dict[tuple[int, int], tuple[float, float, float, float]] = {}
     with open(path, newline="", encoding="utf-8-sig") as f:
         rows = csv.DictReader(f)
         missing = [c for c in ("Participant_id", "Experiment_id", *_RATING_COLUMNS)
@@ -215,7 +217,7 @@ def read_ratings(path: str | Path) -> np.ndarray:
             where = f"ratings file {path}, line {rows.line_num}"
             try:
                 p, e = int(row["Participant_id"]), int(row["Experiment_id"])
-                values = [float(row[c]) for c in _RATING_COLUMNS]
+                values = tuple(float(row[c]) for c in _RATING_COLUMNS)
             except (TypeError, ValueError) as err:
                 raise ValueError(f"{where}: cannot parse {dict(row)} ({err}); fix or "
                                  f"re-download the file") from err
@@ -223,10 +225,20 @@ def read_ratings(path: str | Path) -> np.ndarray:
                 raise ValueError(f"{where}: Participant_id {p} / Experiment_id {e} outside "
                                  f"1..{N_SUBJECTS} / 1..{N_TRIALS}")
             if not all(1 <= v <= 9 for v in values):
-                raise ValueError(f"{where}: ratings {values} outside [1, 9]")
-            if not np.isnan(out[p - 1, e - 1, 0]):
+                raise ValueError(f"{where}: ratings {list(values)} outside [1, 9]")
+            if (p, e) in out:
                 raise ValueError(f"{where}: participant {p}, video {e} appears twice")
-            out[p - 1, e - 1] = values
+            out[p, e] = values
+    return out
+
+
+def read_ratings(path: str | Path) -> np.ndarray:
+    """DEAP's ``participant_ratings.csv`` as an array (32, 40, 4) of valence, arousal, dominance,
+    liking, indexed [participant - 1, Experiment_id - 1] (video order, as in the .dat files)."""
+    rows = read_rating_rows(path)
+    out = np.full((N_SUBJECTS, N_TRIALS, len(LABELS)), np.nan)
+    for (p, e), values in rows.items():
+        out[p - 1, e - 1] = values
     if np.isnan(out).any():
         p, e = np.argwhere(np.isnan(out[..., 0]))[0] + 1
         raise ValueError(f"ratings file {path} has no row for participant {p}, Experiment_id "
