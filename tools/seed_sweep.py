@@ -141,8 +141,10 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
              "Margin: how far the worst value over the seeds sits inside its bound, in the quantity's "
              "units (`bound - value` for `<`, `value - bound` for `>`); relative: margin / |bound|."
              + (f" {note}" if note else ""), "",
-             "## Runs", "", "Current: whether the chapter's code cells are still those that were swept.", "",
-             "| chapter | data | seeds passed | seconds per run (min–max) | current |", "|---|---|---|---|---|"]
+             "## Runs", "", "Current: whether the chapter's code cells are still those that were swept; code: the "
+             "hash of those code cells (`tests/book/test_seed_margins.py` compares it with the chapter's).", "",
+             "| chapter | data | seeds passed | seconds per run (min–max) | current | code |",
+             "|---|---|---|---|---|---|"]
     by_nb = defaultdict(list)
     for r in runs:
         by_nb[(r["notebook"], r["variant"])].append(r)
@@ -152,8 +154,9 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
         path = ROOT / "notebooks" / f"{nb}.ipynb"
         now = digest(path) if path.is_file() else None
         current = "yes" if all(r.get("code") == now for r in rs) else "NO: re-run"
+        codes = sorted({r.get("code") or "?" for r in rs})
         lines.append(f"| {nb} | {variant} | {len(ok)} of {len(rs)} ({', '.join(map(str, ok)) or 'none'}) | "
-                     f"{min(secs):.0f}–{max(secs):.0f} | {current} |")
+                     f"{min(secs):.0f}–{max(secs):.0f} | {current} | {', '.join(codes)} |")
     lines += ["", "## Checks", "",
               "| chapter | data | check | op | bound | worst value | at | worst margin | relative | seed | seeds |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
