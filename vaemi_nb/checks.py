@@ -12,6 +12,7 @@ import json
 import math
 import operator
 import os
+import time
 from collections.abc import Iterable
 
 _OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
@@ -74,3 +75,21 @@ def check_all(name: str, values: Iterable, op: str, bound, *, labels: Iterable |
         bad = [k for k, v in enumerate(vals) if v != _num(bound)]
         i = bad[0] if bad else 0
     return check(name, vals[i], op, bound, seed=seed, where=f"{names[i]}, worst of {len(vals)}")
+
+
+def record_runtime(key: str = "runtime") -> float:
+    """Seconds since this process first imported ``vaemi_nb`` (a chapter's run time, from its
+    imports cell on); printed, and glued under ``key`` for the chapter's opening line when the book
+    is built (MyST-NB's ``glue``; elsewhere, e.g. in Colab, only printed)."""
+    import vaemi_nb
+
+    seconds = time.perf_counter() - vaemi_nb.STARTED
+    text = f"{seconds / 60:.1f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
+    try:
+        from myst_nb import glue
+    except ImportError:  # not building the book
+        pass
+    else:
+        glue(key, text, display=False)
+    print(f"This chapter ran in {text} (from its imports to here).")
+    return seconds
