@@ -170,9 +170,11 @@ def page_problems(path: Path, where: str) -> list[Problem]:
         checks = [("role", ROLE_RE), ("path", PATH_RE), ("production", PRODUCTION_RE)]
         if not flags & {"math", "code"}:
             checks.insert(0, ("latex", LATEX_RE))
-        for kind, pattern in checks:
-            for match in pattern.finditer(text):
-                problems.append(Problem(kind, where, _context(text, match)))
+        for kind, pattern in checks:  # one problem per text node and kind: the first match, and how many
+            matches = list(pattern.finditer(text))
+            if matches:
+                more = f" (and {len(matches) - 1} more in this text)" if len(matches) > 1 else ""
+                problems.append(Problem(kind, where, _context(text, matches[0]) + more))
     return problems
 
 
