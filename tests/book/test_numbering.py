@@ -61,3 +61,10 @@ def test_built_titles_and_exercises_carry_the_chapter_number(k, file):
         f"{file}: the title is not numbered {k}: {title.group(1)[:120] if title else None}"
     numbers = re.findall(r"Exercise (\d+)\.(\d+)", text)
     assert all(int(n) == k for n, _ in numbers), f"{file}: exercises numbered {sorted(set(numbers))}"
+
+
+def test_intro_chapter_map_lists_every_chapter_with_its_number():
+    """book/intro.md's chapter map: one row per numbered chapter, "| k | {doc}`../notebooks/kk_...` | ..."."""
+    rows = re.findall(r"^\| (\d+) \| \{doc\}`\.\./(notebooks/\w+)`", (ROOT / "book" / "intro.md").read_text(), re.M)
+    assert [(int(k), f) for k, f in rows] == list(enumerate(CHAPTERS, start=1)), \
+        "the chapter map in book/intro.md must list every numbered chapter of _toc.yml, in order, with its number"
