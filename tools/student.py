@@ -7,9 +7,10 @@ Every notebook with exercises becomes one nbgrader assignment, named after the n
 ``<out>/source/<name>/<name>.ipynb``; then ``nbgrader generate_assignment`` writes the student
 versions to ``<out>/release/<name>/<name>.ipynb``. In the source version:
 
-- a code cell tagged ``solution`` (first line ``# hint: ...``, last statements ``assert``\\ s)
-  becomes an autograded answer, the hint above ``### BEGIN SOLUTION`` / ``### END SOLUTION``
-  around the code, followed by a locked autograder test cell of ``POINTS`` points holding the
+- a code cell tagged ``solution`` (last statements ``assert``\\ s; its hint is in the exercise statement)
+  becomes an autograded answer, ``### BEGIN SOLUTION`` / ``### END SOLUTION``
+  around the code (a first line ``# hint: ...``, if any, stays above them), followed by a locked
+  autograder test cell of ``POINTS`` points holding the
   asserts (with the tolerances they alone use, see ``split_solution``);
 - each ``{solution}`` block of the markdown becomes a manually graded answer cell of ``POINTS``
   points, its text between the same markers;

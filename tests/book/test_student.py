@@ -28,6 +28,17 @@ def _labels(nb):
     return [lab for c in nb.cells if c.cell_type == "markdown" for lab, _ in student.exercises(c.source)]
 
 
+def _coding_exercises(nb):
+    """(label, statement) of every exercise followed by a solution code cell."""
+    found, last = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and student.exercises(cell.source):
+            last = (student.exercises(cell.source)[-1][0], cell.source)
+        elif cell.cell_type == "code" and student.SOLUTION_TAG in cell.metadata.get("tags", []) and last:
+            found.append(last)
+    return found
+
+
 CHAPTERS = [p for p in NOTEBOOKS if _labels(READ[p])]  # the notebooks with exercises: one assignment each
 
 
@@ -78,9 +89,12 @@ def test_chapter_has_exercises_and_a_coding_solution(path):
     solutions = _solution_cells(nb)
     assert solutions, f"{path.name}: needs a code cell tagged 'solution'"
     for cell in solutions:
-        assert cell.source.startswith("# hint: "), f"{path.name}: a solution cell must start with '# hint: ...'"
         assert isinstance(ast.parse(cell.source).body[-1], ast.Assert), \
             f"{path.name}: a solution cell must end by checking its result with an assert"
+    for label, statement in _coding_exercises(nb):  # the hint sits in the statement, collapsed
+        assert re.search(r"^:::\{hint\}[^\n]*\n:class: dropdown$", statement, re.M), \
+            f"{path.name}: exercise {label} has a solution cell but no collapsed hint in its statement " \
+            "(:::{hint} with :class: dropdown)"
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Exercises" in text
     for block in re.findall(r"`{3,}\{solution\}[^\n]*\n((?::[^\n]*\n)*)", text):
