@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,book]"
+	$(PY) -m pip install --quiet -e ".[test,book,thirdparty]"  # thirdparty: the library chapter 11 trains with
 	touch $(STAMP)
 
 setup: $(STAMP)

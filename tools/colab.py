@@ -7,7 +7,8 @@ The repository's address and branch are configured once, under ``repository:`` i
 Each notebook gets, right under its title cell, a markdown cell with the badge (tagged
 ``colab-badge``, and ``remove-cell`` so the offline book, which has its own Colab launch
 button, loads no image from the web), and, as its first code cell, a cell tagged
-``colab-install`` that installs ``vaemi_nb`` from that address only when it runs in Colab.
+``colab-install`` that installs ``vaemi_nb`` from that address only when it runs in Colab (with
+the optional extra a chapter needs, ``EXTRAS``).
 """
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 #: when the variable naming the data set's folder is set.
 FULL_NEEDS = {"08_celeba": "VAEMI_CELEBA", "09_deap": "VAEMI_DEAP"}
 
+#: Chapters that need an optional extra of the package (pyproject's [project.optional-dependencies]):
+#: their install cell installs ``vaemi_nb[extra]``.
+EXTRAS = {"11_your_vae": "thirdparty"}
+
 
 def _repository(config_path: str | Path) -> dict:
     return yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))["repository"]
@@ -42,11 +47,17 @@ def repository_branch(config_path: str | Path = "_config.yml") -> str:
     return str(_repository(config_path).get("branch", "main"))
 
 
-def install_cell_source(url: str, branch: str, *, data_env: str | None = None) -> str:
+def install_requirement(url: str, branch: str, extra: str | None = None) -> str:
+    """The pip requirement of the install cell: ``vaemi_nb[extra] @ git+url@branch``."""
+    return f"vaemi_nb{f'[{extra}]' if extra else ''} @ git+{url}@{branch}"
+
+
+def install_cell_source(url: str, branch: str, *, data_env: str | None = None, extra: str | None = None) -> str:
     """The Colab install cell: installs vaemi_nb from ``url@branch`` and picks the profile, in Colab only.
 
     With ``data_env`` (for a chapter whose full profile needs a data set), choosing the full
-    profile on a GPU also needs that environment variable set.
+    profile on a GPU also needs that environment variable set. With ``extra`` it installs that
+    optional extra of the package too (e.g. the third-party VAE library of chapter 11).
     """
     if data_env:
         full = [f"    # the full profile needs the data set itself: set {data_env} to its folder first",
@@ -59,7 +70,7 @@ def install_cell_source(url: str, branch: str, *, data_env: str | None = None) -
         "import sys",
         "",
         'if "google.colab" in sys.modules:',
-        f'    %pip install --quiet "vaemi_nb @ git+{url}@{branch}"',
+        f'    %pip install --quiet "{install_requirement(url, branch, extra)}"',
         "    import torch",
         "",
         *full,
@@ -83,7 +94,8 @@ def _cells(url: str, branch: str, notebook_path: str) -> tuple:
     stem = PurePosixPath(notebook_path).stem
     badge = nbformat.v4.new_markdown_cell(badge_markdown(url, branch, notebook_path), id=BADGE_TAG,
                                           metadata={"tags": [BADGE_TAG, "remove-cell"]})
-    install = nbformat.v4.new_code_cell(install_cell_source(url, branch, data_env=FULL_NEEDS.get(stem)),
+    install = nbformat.v4.new_code_cell(install_cell_source(url, branch, data_env=FULL_NEEDS.get(stem),
+                                                            extra=EXTRAS.get(stem)),
                                         id=INSTALL_TAG, metadata={"tags": [INSTALL_TAG]})
     return badge, install
 

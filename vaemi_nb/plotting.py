@@ -138,3 +138,37 @@ def band_topomaps(values, info, bands, *, title: str = "", unit: str = "", rows=
     cbar.ax.tick_params(labelsize=9)
     fig.suptitle(title, fontsize=10, y=1 + 0.12 / (size * k + 0.7))
     return fig
+
+
+def mi_against_mean_var(reports: dict, *, threshold: float = 0.5, active: float = 0.01, title: str = ""):
+    """Each factor's MI (nats) against its active-unit statistic Var_x mu_j(x), one panel per report
+    (``vaemi_nb.report.factor_report`` tables), coloured by the mean posterior variance E_x sigma_j^2.
+
+    Grey curves: the MI of a Gaussian factor, 1/2 log(1 + Var mu / sigma^2), for sigma^2 = 1 and 0.01;
+    dotted lines: the MI threshold and the active-unit threshold.
+    """
+    from matplotlib.colors import LogNorm
+
+    from .report import posterior_variance
+
+    fig, axes = plt.subplots(1, len(reports), figsize=(3.2 * len(reports) + 0.8, 3.4), sharey=True, squeeze=False,
+                             layout="constrained")
+    norm = LogNorm(1e-3, 1.0)
+    v = np.logspace(-3, 1, 200)
+    for ax, (name, df) in zip(axes[0], reports.items()):
+        for s2, ls in ((1.0, "-"), (0.01, "--")):
+            ax.plot(v, 0.5 * np.log1p(v / s2), color="0.6", lw=1, ls=ls, label=f"Gaussian, σ² = {s2:g}")
+        sc = ax.scatter(df["mean_var"].clip(lower=1e-3), df["mi"], c=posterior_variance(df).clip(1e-3, 1.0),
+                        cmap="viridis", norm=norm, s=18, edgecolors="k", linewidths=0.3, zorder=3)
+        ax.axhline(threshold, color="C3", ls=":", lw=1)
+        ax.axvline(active, color="C2", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlim(1e-3, 10)
+        ax.set_xlabel("Var$_x$ μ$_j$ (active-unit statistic)")
+        ax.set_title(name, fontsize=9)
+    axes[0, 0].set_ylabel("I(x; z$_j$) [nats]")
+    axes[0, 0].legend(fontsize=7, loc="upper left", frameon=False)
+    fig.colorbar(sc, ax=list(axes[0]), label="E$_x$ σ$_j^2$", fraction=0.05)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

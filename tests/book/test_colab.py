@@ -40,6 +40,18 @@ def _run_install_cell(source, monkeypatch, *, in_colab):
     return calls
 
 
+def test_extras_exist_and_only_their_chapters_install_them():
+    """A chapter's extra is declared in pyproject.toml; every other chapter installs the plain package."""
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(colab.EXTRAS.values()) <= set(declared), f"extras {colab.EXTRAS}, pyproject has {sorted(declared)}"
+    stems = {p.stem for p in NOTEBOOKS}
+    assert set(colab.EXTRAS) <= stems, f"EXTRAS names chapters that do not exist: {set(colab.EXTRAS) - stems}"
+    assert colab.install_requirement(URL, BRANCH, "thirdparty") == f"vaemi_nb[thirdparty] @ git+{URL}@{BRANCH}"
+    assert colab.install_requirement(URL, BRANCH) == f"vaemi_nb @ git+{URL}@{BRANCH}"
+
+
 def test_config_has_a_github_repository():
     assert URL.startswith("https://github.com/") and BRANCH
 
@@ -75,7 +87,8 @@ def test_install_cell_in_colab_installs_and_picks_a_profile(path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     source = _tagged(nbformat.read(path, as_version=4), colab.INSTALL_TAG)[0].source
     calls = _run_install_cell(source, monkeypatch, in_colab=True)
-    assert calls == [("pip", f'install --quiet "vaemi_nb @ git+{URL}@{BRANCH}"')]
+    requirement = colab.install_requirement(URL, BRANCH, colab.EXTRAS.get(path.stem))
+    assert calls == [("pip", f'install --quiet "{requirement}"')]
     # a GPU means the full profile, unless the chapter's full profile needs a data set that is not set
     assert os.environ["VAEMI_PROFILE"] == ("quick" if path.stem in colab.FULL_NEEDS else "full")
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAPTERS = ["01_measuring_mi", "03_mnist", "10_results"]
+CHAPTERS = ["01_measuring_mi", "03_mnist", "12_results"]
 
 _RUNNER = """
 import sys, nbformat, nbclient
@@ -101,7 +101,7 @@ def test_chapter_runs_from_an_empty_folder(colab, chapter):
     stderr = "".join(o.text for o in _outputs(nb, "stream") if o.name == "stderr")
     assert "Traceback" not in stderr, f"{chapter} printed a traceback:\n{stderr[-2000:]}"
     text = "".join(o.get("text", "") for o in _outputs(nb, "stream"))
-    if chapter == "10_results":
+    if chapter == "12_results":
         assert "not available here" in text, "the results page must say why the records are not available"
     assert not [p for p in colab["work"].iterdir() if p.suffix != ".ipynb"], \
         f"{chapter} wrote into the working folder: {sorted(p.name for p in colab['work'].iterdir())}"
