@@ -25,8 +25,10 @@ Columns, per factor j, in factor order (N data points, nats where a unit is give
 
 Design: the encoder runs batch by batch (no gradients, eval mode, inputs dropped after each batch),
 and every column but ``mi`` is a running accumulation of per-factor statistics
-(:class:`FactorStats`, mergeable as an all-reduce would merge shards). The MI is computed from the
-concatenated posteriors, O(N d) memory; a sharded or streaming MI can replace that one step.
+(:class:`FactorStats`, mergeable as shards are merged). The MI is computed from the concatenated
+posteriors, O(N d) memory, or, with ``streaming=True``, from the fast estimator's spectra
+accumulated batch by batch, O(d G); ``distributed=True`` does either over ``torch.distributed``
+shards.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, Normal
 
+from . import fastmi
 from .mi import factor_mi
 
 COLUMNS = ("mi", "kl", "agg_var", "mean_var", "influential")
@@ -249,7 +252,8 @@ def _frame(stats: FactorStats, mi: Tensor, threshold: float, method: str) -> pd.
 
 
 def factor_report(encoder, data, *, batch_size: int = 256, device=None, threshold: float = 0.5,
-                  method: str = "auto") -> pd.DataFrame:
+                  method: str = "auto", streaming: bool = False, distributed: bool = False,
+                  group=None) -> pd.DataFrame:
     """Each factor's MI, KL, aggregate variance and active-unit statistic for ``encoder`` on ``data``.
 
     Args:
@@ -270,6 +274,16 @@ def factor_report(encoder, data, *, batch_size: int = 256, device=None, threshol
             The encoder must be there already. The posteriors stay there for the MI estimate.
         threshold: MI above which a factor is ``influential``, nats.
         method: the ``factor_mi`` estimator (default ``"auto"``).
+        streaming: keep no posteriors: memory O(batch + d G) instead of O(N d). ``data`` is encoded
+            twice (the first pass fixes each factor's grid from its ranges, the second deposits the
+            posteriors on it, ``fastmi.Accumulator``), so the encoder must give the same posteriors
+            both times (eval mode, no sampling inside it). Only the fast estimator: a factor outside
+            its regime, or whose error estimate fails, raises ValueError naming it.
+        distributed: with ``torch.distributed`` initialised, each process passes its own shard of one
+            data set (e.g. a DataLoader with a ``DistributedSampler``) and every process gets the
+            report of the union: the running statistics are gathered and merged, the MI is
+            ``factor_mi(..., distributed=True)`` (or, with ``streaming``, all-reduced spectra).
+        group: the ``torch.distributed`` process group (default: the world).
 
     Returns:
         A DataFrame indexed by factor with columns ``mi``, ``kl``, ``agg_var``, ``mean_var``,
@@ -277,15 +291,63 @@ def factor_report(encoder, data, *, batch_size: int = 256, device=None, threshol
         ``threshold``. Raises TypeError or ValueError naming the problem (a non-Gaussian posterior,
         mismatched or changing shapes, an unknown output or data type, an empty data set, NaN).
     """
-    stats, mus, logvars = None, [], []
-    for mu, logvar in iter_posteriors(encoder, data, batch_size=batch_size, device=device):
+    posteriors = lambda: iter_posteriors(encoder, data, batch_size=batch_size, device=device)  # noqa: E731
+    stats, mus, logvars, ranges = None, [], [], None
+    for mu, logvar in posteriors():
         stats = (stats or FactorStats(mu.shape[1])).update(mu, logvar)
-        mus.append(mu)
-        logvars.append(logvar)
-    if stats is None:
+        if streaming:  # keep only each factor's extremes
+            ranges = _widen(ranges, fastmi.ranges(mu, logvar))
+        else:
+            mus.append(mu)
+            logvars.append(logvar)
+    if distributed:
+        stats = _merge_shards(stats, group)
+    if stats is None or stats.n == 0:
         raise ValueError("data yielded no batches (an empty tensor, Dataset or DataLoader)")
-    mi = factor_mi(torch.cat(mus), torch.cat(logvars), method=method)
-    return _frame(stats, mi, threshold, method)
+    if not streaming:
+        mi = factor_mi(torch.cat(mus), torch.cat(logvars), method=method, distributed=distributed, group=group)
+        return _frame(stats, mi, threshold, method)
+    if distributed:
+        import torch.distributed as dist
+
+        for k, t in enumerate(ranges):
+            dist.all_reduce(t, op=dist.ReduceOp.MIN if k % 2 == 0 else dist.ReduceOp.MAX, group=group)
+    bad = (~fastmi.in_regime_from_ranges(*ranges)).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(f"streaming: factors {bad[:10]} are outside the fast estimator's regime (see "
+                         "vaemi_nb.fastmi.in_regime); keep the posteriors (streaming=False) for them")
+    acc = fastmi.Accumulator(*ranges)
+    for mu, logvar in posteriors():  # the second pass: deposit on the grids the first pass fixed
+        acc.add(mu, logvar)
+    if distributed:
+        acc.all_reduce(group)
+    mi, err = acc.result()
+    bad = (err > fastmi.FAST_TOLERANCE).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(f"streaming: the fast estimator's error estimate exceeds {fastmi.FAST_TOLERANCE} nats "
+                         f"for factors {bad[:10]}; keep the posteriors (streaming=False) for them")
+    return _frame(stats, mi, threshold, "fast, streamed")
+
+
+def _widen(ranges, batch):
+    """(min mu, max mu, min sd, max sd) of two groups of posteriors, from those of each."""
+    if ranges is None:
+        return batch
+    pick = (torch.minimum, torch.maximum, torch.minimum, torch.maximum)
+    return tuple(f(a, b) for f, a, b in zip(pick, ranges, batch))
+
+
+def _merge_shards(stats: FactorStats | None, group) -> FactorStats | None:
+    """Every process's running statistics merged, on every process (all_gather_object, small)."""
+    import torch.distributed as dist
+
+    shards = [None] * dist.get_world_size(group)
+    dist.all_gather_object(shards, stats, group=group)
+    merged = None
+    for shard in shards:
+        if shard is not None:
+            merged = (merged or FactorStats(shard.d)).merge(shard)
+    return merged
 
 
 def posterior_report(mu: Tensor, logvar: Tensor, *, threshold: float = 0.5, method: str = "auto") -> pd.DataFrame:

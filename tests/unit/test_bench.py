@@ -61,3 +61,9 @@ def test_vae_like_has_collapsed_and_informative_factors():
     gauss = mi.factor_mi(mu, logvar, method="gaussian")
     assert (gauss[:6] > est[:6]).all()  # bimodal aggregates: the closed form overestimates
     assert est.max() < math.log(2000)
+
+
+def test_streaming_benchmark_row():
+    row = bench.streaming_run(20_000, d=8, batch_size=5_000)
+    assert row["N"] == 20_000 and float(row["seconds"]) > 0 and float(row["peak_extra_MiB"]) >= 0
+    assert 0 < row["influential"] < 8  # a quarter of the factors are collapsed

@@ -8,7 +8,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from vaemi_nb import mi
+from vaemi_nb import mi, report
 
 
 def _data():
@@ -50,3 +50,41 @@ def test_two_processes_match_one(tmp_path):
     assert torch.equal(per_rank[0], per_rank[1])  # every rank gets the same answer
     assert (per_rank[0][:3] - single[:3]).abs().max() < 1e-6  # the fast factors, without gathering
     assert abs(per_rank[0][3] - single[3]) < 1e-6  # the gathered mixture fallback, same draws
+
+
+def _encoder(xb):
+    """A fixed Gaussian encoder of 8-dimensional inputs: 3 factors of different informativeness."""
+    return xb[:, :3] * torch.tensor([0.0, 0.7, 2.5]), torch.full((len(xb), 3), -1.5)
+
+
+def _report_worker(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        x = torch.randn(2000, 8, generator=torch.Generator().manual_seed(12))
+        data = torch.utils.data.TensorDataset(x)
+        sampler = torch.utils.data.DistributedSampler(data, num_replicas=world, rank=rank, shuffle=False)
+        loader = torch.utils.data.DataLoader(data, batch_size=128, sampler=sampler)
+        for streaming in (False, True):
+            rep = report.factor_report(_encoder, loader, distributed=True, streaming=streaming)
+            rep.to_pickle(f"{out}.{rank}.{int(streaming)}")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_report_over_a_distributed_sampler(tmp_path):
+    """Each process encodes its DistributedSampler shard; every process gets the whole data's report."""
+    import pandas as pd
+
+    out = str(tmp_path / "rep")
+    mp.spawn(_report_worker, args=(2, _free_port(), out), nprocs=2, join=True)
+    x = torch.randn(2000, 8, generator=torch.Generator().manual_seed(12))
+    single = report.factor_report(_encoder, x)
+    for streaming in (0, 1):
+        reps = [pd.read_pickle(f"{out}.{r}.{streaming}") for r in range(2)]
+        assert reps[0].equals(reps[1])
+        assert reps[0].attrs["N"] == 2000  # 2,000 = 2 x 1,000: the sampler pads nothing
+        for col in ("mi", "kl", "agg_var", "mean_var"):
+            assert (reps[0][col] - single[col]).abs().max() < 1e-6, (streaming, col)

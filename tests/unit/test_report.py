@@ -1,4 +1,5 @@
 """factor_report: every encoder and data form, the columns against direct computations, errors, the CLI."""
+import math
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from torch import nn
 from torch.distributions import Independent, Laplace, MultivariateNormal, Normal
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from vaemi_nb import VAE, mi
+from vaemi_nb import VAE, mi, report
 from vaemi_nb.report import (
     COLUMNS,
     FactorStats,
@@ -362,3 +363,23 @@ def test_cli_unwritable_output_is_one_line(files, capsys, monkeypatch):
     assert main(["post.npz", "--csv", "no/such/folder/out.csv"]) == 1
     err = capsys.readouterr().err
     assert "no/such/folder/out.csv" in err and len(err.strip().splitlines()) == 1
+
+
+def test_streaming_report_matches_the_one_in_memory():
+    """streaming=True keeps no posteriors; its MI is the fast estimator's on the same data."""
+    g = torch.Generator().manual_seed(21)
+    x = torch.randn(3000, 6, generator=g)
+    enc = lambda xb: (xb[:, :3] * torch.tensor([0.0, 1.0, 3.0]), torch.full((len(xb), 3), -1.0))  # noqa: E731
+    whole = report.factor_report(enc, x, batch_size=500)
+    streamed = report.factor_report(enc, x, batch_size=500, streaming=True)
+    assert (whole["mi"] - streamed["mi"]).abs().max() < 1e-6  # float32 rounding of the in-memory value
+    for col in ("kl", "agg_var", "mean_var"):
+        assert (whole[col] - streamed[col]).abs().max() < 1e-9
+    assert streamed.attrs["N"] == 3000 and "streamed" in streamed.attrs["estimator"]
+
+
+def test_streaming_refuses_factors_outside_the_regime():
+    x = torch.randn(400, 1, generator=torch.Generator().manual_seed(22))
+    enc = lambda xb: (20 * xb, torch.full_like(xb, 2 * math.log(1e-7)))  # noqa: E731
+    with pytest.raises(ValueError, match="outside the fast estimator's regime"):
+        report.factor_report(enc, x, streaming=True)
