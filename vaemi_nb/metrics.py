@@ -82,6 +82,20 @@ def factor_latent_mi(mu: Tensor, logvar: Tensor, factors: Tensor, *, generator: 
     return out.to(whole.dtype)
 
 
+def shuffled_factor_latent_mi(mu: Tensor, logvar: Tensor, factors: Tensor, *, generator: torch.Generator | None = None
+                              ) -> Tensor:
+    """:func:`factor_latent_mi` with each factor's values randomly permuted over the points; (d, K), nats.
+
+    The permutation makes every latent independent of the factor while keeping the group sizes, so
+    the result is what the empirical-mixture estimate reads where the true value is 0: its
+    finite-sample bias at this N for these posteriors (one draw; it is positive, because groups of
+    finitely many points never have exactly the same mixture).
+    """
+    factors = _check(mu, logvar, factors)
+    perm = torch.stack([torch.randperm(len(factors), generator=generator) for _ in range(factors.shape[1])], 1)
+    return factor_latent_mi(mu, logvar, factors.gather(0, perm.to(factors.device)), generator=generator)
+
+
 def normalized_gaps(matrix: Tensor, factors: Tensor) -> Tensor:
     """Per factor: (largest - second largest I(z_j; v_k) over latents) / H(v_k); shape (K,).
 

@@ -61,3 +61,17 @@ def test_vae_like_has_collapsed_and_informative_factors():
     gauss = mi.factor_mi(mu, logvar, method="gaussian")
     assert (gauss[:6] > est[:6]).all()  # bimodal aggregates: the closed form overestimates
     assert est.max() < math.log(2000)
+
+
+def test_mig_run_times_the_three_estimators(tmp_path, monkeypatch):
+    from vaemi_nb import results
+
+    monkeypatch.setenv("VAEMI_DATA", str(tmp_path))
+    rows = bench.mig_run([300], cap=60, n_train=64, epochs=1, verbose=False)
+    assert [r["estimator"] for r in rows] == list(bench._mig_estimators(0))
+    assert all(r["status"] == "ok" and 0 <= float(r["seconds"]) and -0.1 < float(r["mig"]) < 1.1 for r in rows)
+    (tmp_path / "_toc.yml").write_text("root: x\n")
+    (tmp_path / "results").mkdir()
+    bench.write_csv(rows, tmp_path / "benchmarks" / "mig_bench_cpu.csv", bench.MIG_COLUMNS)
+    found = bench.recorded_mig(results.Records(tmp_path))
+    assert list(found) == ["mig_bench_cpu.csv"] and found["mig_bench_cpu.csv"][0]["N"] == 300
