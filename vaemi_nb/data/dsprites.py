@@ -18,7 +18,7 @@ How our rendering matches the original, and what it cannot:
   (its author, dsprites-dataset issue #2); its heart is a different curve, and its rasteriser's
   rule on edge pixels is not documented.
 * **Scale -> size.** Every shape's size is proportional to its scale: at scale 1 the square's side
-  is 12.5 pixels, the ellipse 18 x 9 pixels and the heart about 17 x 16 pixels (at 0.5 half that).
+  is 12.5 pixels, the ellipse 17 x 8 pixels and the heart about 17 x 17 pixels (at 0.5 half that).
   These absolute sizes are our choice; the original's are not documented.
 * **Rotation about the centre.** The orientation turns the shape about its own centre
   (counter-clockwise as displayed), so a square repeats every pi/2 and an ellipse every pi, and
@@ -28,9 +28,10 @@ How our rendering matches the original, and what it cannot:
   that every shape stays inside the canvas at every position. The original's margin and the
   direction of its y axis are not documented.
 
-Without the original file nothing here can be compared pixel by pixel; with it (``root`` or
-$VAEMI_DSPRITES), ``load_dsprites(n, seed=s)`` and ``load_dsprites(n, seed=s, root=None)`` with
-$VAEMI_DSPRITES unset draw the same grid points, so ``agreement`` measures the overlap.
+Without the original file nothing here can be compared pixel by pixel. With it (``root`` or
+$VAEMI_DSPRITES) the loader serves the file's images for the same grid points, and
+``agreement(data.images, render(data.factors))`` measures, image by image, the overlap of the
+original's sprite pixels with ours.
 """
 from __future__ import annotations
 
