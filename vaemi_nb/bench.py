@@ -4,6 +4,7 @@
     python -m vaemi_nb.bench --sizes quick        # small sizes, seconds
     python -m vaemi_nb.bench --device cuda        # writes benchmarks/mi_bench_cuda.csv
     python -m vaemi_nb.bench --streaming 10000000 # factor_report(streaming=True), N = 10^7, d = 32
+    python -m vaemi_nb.bench --mig                # MIG on dSprites: writes benchmarks/mig_bench_cpu.csv
 
 Methods: a straightforward pairwise reference (one unchunked N x N float64 matrix per factor,
 one sample per point), the chunked mixture estimator, the subsampled marginal-entropy estimator
@@ -11,6 +12,12 @@ of Chen et al. (2018; 10,000 points against all N), the Gaussian closed form and
 max |estimate - exact| over the first ``--ref-factors`` factors, the exact empirical-mixture value
 coming from brute-force quadrature (``mi.quadrature_mi``). A cell whose predicted time passes the
 cap (from the method's cost model and its last timing) is skipped and marked so.
+
+``--mig`` times the three MIG estimators on the posteriors of a trained dSprites model (the
+quick profile's beta-VAE of the dSprites chapter, ``experiments.dsprites_vae``, trained or
+loaded from the checkpoint cache) over N grid points, up to the whole grid: the exact
+``metrics.mig``, beta-TCVAE's 10,000-sample estimator and disentanglement_lib's 20-bin histogram
+(``mig_peers``), seconds and values side by side, one row per (estimator, N).
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import mi, synthetic
+from . import metrics, mi, mig_peers, synthetic
 
 SIZES = {
     "quick": [(500, 10), (1000, 10), (2000, 10), (4000, 10)],
@@ -218,11 +225,11 @@ def table(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def write_csv(rows: list[dict], path: str | Path) -> None:
+def write_csv(rows: list[dict], path: str | Path, columns: list[str] = COLUMNS) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w = csv.DictWriter(f, fieldnames=columns)
         w.writeheader()
         w.writerows(rows)
 
@@ -238,6 +245,74 @@ def parse_csv(text: str) -> list[dict]:
     for r in rows:
         r["N"], r["d"] = int(r["N"]), int(r["d"])
     return rows
+
+
+MIG_SIZES = {"quick": [1000, 5000], "full": [10_000, 50_000, 200_000, 737_280]}
+MIG_COLUMNS = ["estimator", "N", "d", "seconds", "mig", "status", "encode_seconds", "model", "machine"]
+
+
+def _mig_estimators(seed: int):
+    """name -> (fn(mu, logvar, factors) -> MIG, cost(N, d, K) in log-density evaluations)."""
+    return {
+        "exact (metrics.mig)": (lambda mu, lv, f: metrics.mig(mu, lv, f), lambda n, d, k: (k + 1) * n * d),
+        "beta-TCVAE, 10,000 samples": (
+            lambda mu, lv, f: mig_peers.tcvae_mig(mu, lv, f, generator=torch.Generator().manual_seed(seed)),
+            lambda n, d, k: (k + 1) * min(n, mig_peers.TCVAE_SAMPLES) * n * d),
+        "histogram, 20 bins (disentanglement_lib)": (lambda mu, lv, f: mig_peers.histogram_mig(mu, f),
+                                                     lambda n, d, k: n * d * k),
+    }
+
+
+def mig_run(sizes, *, device="cpu", cap: float = 600.0, seed: int = 0, epochs: int | None = None,
+            n_train: int | None = None, verbose: bool = True) -> list[dict]:
+    """Exact MIG against the two peer estimators on a trained dSprites model's posteriors over N grid
+    points for each N in ``sizes`` (737,280: the whole grid). The model is the dSprites chapter's
+    quick conv beta-VAE (``n_train`` points, ``epochs``; defaults: the chapter's) from ``seed``."""
+    from . import experiments
+    from .data import load_dsprites
+
+    cfg = DSPRITES_QUICK
+    n_train, epochs = n_train or cfg["n_train"], epochs or cfg["epochs"]
+    device = torch.device(device)
+    desc = machine(device)
+    train_set = load_dsprites(n_train, seed=seed)
+    model, _ = experiments.dsprites_vae(train_set.images, epochs=epochs, beta=cfg["beta"], arch=cfg["arch"], seed=seed,
+                                        device=device)
+    name = (f"{cfg['arch']} beta-VAE (beta {model.beta:g}, d {model.latent_dim}, {train_set.source.split(':')[0]}), "
+            f"{n_train:,} training points x {epochs} epochs, seed {seed}")
+    last: dict[str, tuple[float, float]] = {}
+    rows = []
+    for n in sizes:
+        t0 = time.perf_counter()
+        # another draw of grid points, as the chapter's evaluation points (n >= 737,280: the whole grid)
+        data = load_dsprites(None if n >= 737_280 else n, seed=seed + 1)
+        mu, logvar = experiments.encode_images(model, data.images, device=device)
+        enc = time.perf_counter() - t0
+        mu, logvar, f = mu.double().cpu(), logvar.double().cpu(), data.factors
+        d, k = mu.shape[1], f.shape[1]
+        if verbose:
+            print(f"N={n:,}: rendered and encoded in {enc:.0f} s", flush=True)
+        for est, (fn, cost) in _mig_estimators(seed).items():
+            row = {"estimator": est, "N": n, "d": d, "seconds": "", "mig": "", "status": "ok",
+                   "encode_seconds": f"{enc:.4g}", "model": name, "machine": desc}
+            pred = last[est][0] * cost(n, d, k) / last[est][1] if est in last else 0.0
+            if pred > cap:
+                row["status"] = f"skipped: predicted {pred:.0f} s > cap {cap:.0f} s"
+            else:
+                t0 = time.perf_counter()
+                value = fn(mu, logvar, f)
+                secs = time.perf_counter() - t0
+                last[est] = (secs, cost(n, d, k))
+                row.update(seconds=f"{secs:.4g}", mig=f"{value:.4f}")
+            rows.append(row)
+            if verbose:
+                print(f"  {est:42s} {row['seconds'] or '-':>9} s  MIG {row['mig'] or '-':>7}  {row['status']}",
+                      flush=True)
+    return rows
+
+
+#: The dSprites chapter's quick main model (chapter seed 0), which the MIG benchmark measures.
+DSPRITES_QUICK = {"n_train": 16_000, "epochs": 4, "arch": "mlp", "beta": 4.0}
 
 
 #: Devices whose full-size benchmark may be recorded, as benchmarks/mi_bench_<device>.csv.
@@ -290,14 +365,30 @@ def streaming_run(n: int = 10_000_000, d: int = 32, batch_size: int = 100_000, d
             "influential": int(rep["influential"].sum()), "machine": machine(device)}
 
 
+def recorded_mig(records) -> dict[str, list[dict]]:
+    """The recorded MIG benchmarks (benchmarks/mig_bench_<device>.csv): {file name: rows}."""
+    out = {}
+    for device in RECORDED_DEVICES:
+        name = f"mig_bench_{device}.csv"
+        text = records.text(f"benchmarks/{name}")
+        if text is not None:
+            out[name] = parse_csv(text)
+    return out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", choices=sorted(SIZES), default="full")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--cap", type=float, default=120.0, help="skip cells predicted to take longer (s)")
+    p.add_argument("--cap", type=float, default=None,
+                   help="skip cells predicted to take longer (s; default 120, with --mig 600)")
     p.add_argument("--ref-factors", type=int, default=10)
+    p.add_argument("--mig", action="store_true", help="the MIG estimators on dSprites instead of the MI estimators")
+    p.add_argument("--mig-n", type=int, nargs="+", default=None,
+                   help="numbers of dSprites points (default by --sizes: quick 1,000 and 5,000; full up to 737,280)")
     p.add_argument("--csv", default=None,
-                   help="output CSV (default benchmarks/mi_bench_<device>.csv under the current folder)")
+                   help="output CSV (default benchmarks/mi_bench_<device>.csv or, with --mig, "
+                        "benchmarks/mig_bench_<device>.csv under the current folder)")
     p.add_argument("--streaming", type=int, default=None, metavar="N",
                    help="instead: time factor_report(streaming=True) on N synthetic posteriors of 32 factors "
                         "(writes benchmarks/streaming_<device>.csv)")
@@ -313,6 +404,14 @@ def main(argv=None) -> None:
         print(pd.DataFrame([row]).to_string(index=False))
         print(f"\nwrote {out}")
         return
+    if args.mig:
+        rows = mig_run(args.mig_n or MIG_SIZES[args.sizes], device=args.device,
+                       cap=600.0 if args.cap is None else args.cap)
+        out = args.csv or Path("benchmarks") / f"mig_bench_{torch.device(args.device).type}.csv"
+        write_csv(rows, out, MIG_COLUMNS)
+        print(f"\nMachine: {rows[0]['machine']}\nModel: {rows[0]['model']}\nwrote {out}" if rows else "")
+        return
+    args.cap = 120.0 if args.cap is None else args.cap
     rows = run(SIZES[args.sizes], device=args.device, cap=args.cap, ref_factors=args.ref_factors)
     out = args.csv or Path("benchmarks") / f"mi_bench_{torch.device(args.device).type}.csv"
     write_csv(rows, out)

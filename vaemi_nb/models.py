@@ -83,8 +83,9 @@ class VAE(nn.Module):
             self.log_sigma = nn.Parameter(torch.zeros(()))
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Posterior parameters (mu, logvar), each (N, d)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        """Posterior parameters (mu, logvar), each (N, d). Integer inputs (e.g. binary images kept as
+        uint8, 4x smaller than float32) are cast to float first."""
+        mu, logvar = self.encoder(_as_float(x)).chunk(2, dim=-1)
         return mu, logvar
 
     def decoder_output(self, z: Tensor) -> Tensor:
@@ -105,11 +106,16 @@ class VAE(nn.Module):
         return nll.flatten(1).sum(1)
 
     def forward(self, x: Tensor) -> VAEOutput:
+        x = _as_float(x)
         mu, logvar = self.encode(x)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         recon = self.neg_log_lik(x, self.decoder_output(z)).mean()
         kl = (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).mean(0)
         return VAEOutput(recon + self.beta * kl.sum(), recon, kl)
+
+
+def _as_float(x: Tensor) -> Tensor:
+    return x if x.is_floating_point() else x.float()
 
 
 def _mlp(dim: int, hidden: tuple[int, ...], latent: int) -> tuple[nn.Module, nn.Module]:

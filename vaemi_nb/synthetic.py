@@ -195,3 +195,45 @@ def noisy_code_data(
     dist = (states[:, None, :] != codes[None]).double().sum(-1)  # Hamming distances
     p = (flip**dist * (1 - flip) ** (dim - dist)).mean(1)  # (2^dim,)
     return x.float(), float(-(p * p.log()).sum())
+
+
+def factor_grid(levels: tuple[int, ...], repeats: int = 1) -> Tensor:
+    """Every combination of factor classes, ``repeats`` times each: (repeats * prod(levels), K) int64,
+    a balanced grid like dSprites'."""
+    grid = torch.cartesian_prod(*[torch.arange(n) for n in levels]).reshape(-1, len(levels))
+    return grid.repeat(repeats, 1)
+
+
+def known_factor_encoder(
+    levels: tuple[int, ...] = (3, 4, 5), repeats: int = 6, *, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Posteriors of an encoder with known structure over a balanced factor grid (K >= 3 factors).
+
+    Returns (mu, logvar, factors): (N, 6), (N, 6) float64 and (N, K) int64, N = repeats * prod(levels).
+    Latents: 0 disentangled (factor 0, well separated: I(z_0; v_0) close to H(v_0)); 1 disentangled
+    and heteroscedastic (factor 1, sd from 0.05 to 0.8 varying with the point); 2 entangled (factor 0
+    plus factor 2, overlapping); 3 collapsed (mu 0, sd 1: I = 0 with every factor); 4 nuisance (spread
+    by noise independent of the factors, sd 0.3); 5 weak (factor 2 through a channel with SNR ~ 0.1).
+    """
+    r = lambda *s: torch.randn(*s, generator=generator, dtype=torch.float64)  # noqa: E731
+    u = lambda *s: torch.rand(*s, generator=generator, dtype=torch.float64)  # noqa: E731
+    f = factor_grid(levels, repeats)
+    n = len(f)
+    v = f.double() / torch.tensor([max(lv - 1, 1) for lv in levels], dtype=torch.float64)  # in [0, 1]
+    mu = torch.stack([
+        8 * v[:, 0] + 0.05 * r(n),
+        4 * v[:, 1] + 0.1 * r(n),
+        v[:, 0] + v[:, 2] + 0.3 * r(n),
+        torch.zeros(n, dtype=torch.float64),
+        r(n),
+        0.1 * v[:, 2] + 0.1 * r(n),
+    ], 1)
+    sd = torch.stack([
+        torch.full((n,), 0.1, dtype=torch.float64),
+        0.05 * torch.exp(u(n) * math.log(16)),
+        torch.full((n,), 0.4, dtype=torch.float64),
+        torch.ones(n, dtype=torch.float64),
+        torch.full((n,), 0.3, dtype=torch.float64),
+        torch.full((n,), 0.3, dtype=torch.float64),
+    ], 1)
+    return mu, 2 * sd.log(), f

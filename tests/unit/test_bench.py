@@ -67,3 +67,17 @@ def test_streaming_benchmark_row():
     row = bench.streaming_run(20_000, d=8, batch_size=5_000)
     assert row["N"] == 20_000 and float(row["seconds"]) > 0 and float(row["peak_extra_MiB"]) >= 0
     assert 0 < row["influential"] < 8  # a quarter of the factors are collapsed
+
+
+def test_mig_run_times_the_three_estimators(tmp_path, monkeypatch):
+    from vaemi_nb import results
+
+    monkeypatch.setenv("VAEMI_DATA", str(tmp_path))
+    rows = bench.mig_run([300], cap=60, n_train=64, epochs=1, verbose=False)
+    assert [r["estimator"] for r in rows] == list(bench._mig_estimators(0))
+    assert all(r["status"] == "ok" and 0 <= float(r["seconds"]) and -0.1 < float(r["mig"]) < 1.1 for r in rows)
+    (tmp_path / "_toc.yml").write_text("root: x\n")
+    (tmp_path / "results").mkdir()
+    bench.write_csv(rows, tmp_path / "benchmarks" / "mig_bench_cpu.csv", bench.MIG_COLUMNS)
+    found = bench.recorded_mig(results.Records(tmp_path))
+    assert list(found) == ["mig_bench_cpu.csv"] and found["mig_bench_cpu.csv"][0]["N"] == 300
