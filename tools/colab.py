@@ -8,7 +8,8 @@ Each notebook gets, right under its title cell, a markdown cell with the badge (
 ``colab-badge``, and ``remove-cell`` so the offline book, which has its own Colab launch
 button, loads no image from the web), and, as its first code cell, a cell tagged
 ``colab-install`` that installs ``vaemi_nb`` from that address only when it runs in Colab (with
-the optional extra a chapter needs, ``EXTRAS``).
+the optional extra a chapter needs, ``EXTRAS``), and ``remove-cell``: outside Colab it does
+nothing, so the book does not show it.
 """
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def _cells(url: str, branch: str, notebook_path: str) -> tuple:
                                           metadata={"tags": [BADGE_TAG, "remove-cell"]})
     install = nbformat.v4.new_code_cell(install_cell_source(url, branch, data_env=FULL_NEEDS.get(stem),
                                                             extra=EXTRAS.get(stem)),
-                                        id=INSTALL_TAG, metadata={"tags": [INSTALL_TAG]})
+                                        id=INSTALL_TAG, metadata={"tags": [INSTALL_TAG, "remove-cell"]})
     return badge, install
 
 
