@@ -151,8 +151,9 @@ class Grid:
         dev = mu.device
         level = torch.floor(torch.log2(sd / self.sd_min) + 1e-9).clamp(0, self.levels - 1).long()
         big_h = self.h * torch.pow(2.0, level.double())
-        b = torch.floor(sd.pow(2) / big_h.pow(2)).clamp_min(1)
-        u = (sd.pow(2) - b * big_h.pow(2)).clamp_min(0) / big_h.pow(2)  # deposit variance / H^2 in [0, 1)
+        ratio2 = (sd / big_h).pow(2)  # sigma^2 / L^2, in [1 / c^2, 4 / c^2)
+        b = torch.floor(ratio2).clamp_min(1)
+        u = (ratio2 - b).clamp_min(0)  # the deposit's variance / L^2, in [0, 1)
         x = (mu - self.lo) / big_h
         k = torch.round(x)
         moments = _gaussian_moments(x - k, u, ORDER)
@@ -253,9 +254,16 @@ class Accumulator:
 def fast_mi_orders(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tensor:
     """MI of every factor with the ``ORDER``- and the ``CHECK_ORDER``-node deposits; (2, d) float64
     nats; no regime check, no refusal. One factor at a time: the scratch memory is one grid's."""
-    mu, logvar = mu.double(), logvar.double()
-    cols = [(mu[:, j : j + 1], logvar[:, j : j + 1]) for j in range(mu.shape[1])]
-    return torch.cat([Accumulator(*ranges(m, lv), c).add(m, lv).orders() for m, lv in cols], 1)
+    n = mu.shape[0]
+    lo, hi, sd_lo, sd_hi = (r.tolist() for r in ranges(mu, logvar))
+    mu_t, lv_t = mu.double().T.contiguous(), logvar.double().T.contiguous()  # (d, N): factors contiguous
+    sd_t = (0.5 * lv_t).exp()
+    out = torch.empty(2, mu.shape[1], dtype=torch.float64, device=mu.device)
+    for j in range(mu.shape[1]):  # as Accumulator(...).add(...).orders(), one factor's grid at a time
+        grid = Grid.from_ranges(lo[j], hi[j], sd_lo[j], sd_hi[j], c)
+        cond = HALF_LOG_2PI_E + 0.5 * lv_t[j].mean()
+        out[:, j] = (grid.entropy(grid.spectrum(mu_t[j], sd_t[j]), n) - cond).clamp_max(math.log(n))
+    return out
 
 
 def fast_mi_with_error(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> tuple[Tensor, Tensor]:
