@@ -16,7 +16,8 @@ def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = "
     ``ci``: optional (lower, upper) per factor, drawn as error bars (e.g. ``mi.bootstrap_ci``).
     """
     rows = 2 if variance is not None else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(6.8, 2.6 * rows), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(rows, 1, figsize=(6.8, 2.6 * rows + 0.4), sharex=True, squeeze=False,
+                             layout="constrained")
     ax = axes[0, 0]
     ax.stem(np.arange(len(_np(mi))), _np(mi), basefmt=" ")
     if ci is not None:
@@ -25,14 +26,14 @@ def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = "
                     fmt="none", ecolor="k", elinewidth=1, capsize=2, label="95% bootstrap interval")
     if threshold is not None:
         ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold {threshold} nats")
-        ax.legend(loc="upper right")
+    if ax.get_legend_handles_labels()[0]:
+        fig.legend(loc="outside lower center", ncol=2)  # below the axes: it hides no factor
     ax.set_ylabel("I(x; z_j) [nats]")
     ax.set_title(title)
     if variance is not None:
         axes[1, 0].stem(np.arange(len(_np(variance))), _np(variance), basefmt=" ")
         axes[1, 0].set_ylabel("Var q(z_j)")
     axes[-1, 0].set_xlabel("factor j")
-    fig.tight_layout()
     return fig
 
 

@@ -20,3 +20,11 @@ def test_image_grid_fits_the_column_however_many_columns():
     fig = plotting.image_grid(torch.rand(2, 12, 1, 8, 8), row_labels=["a", "b"], col_labels=[str(i) for i in range(12)])
     assert fig.get_figwidth() <= 7.01
     plt.close(fig)
+
+
+def test_mi_stem_puts_its_legend_outside_the_axes():
+    mi = np.r_[3.5, np.zeros(10)]
+    fig = plotting.mi_stem(mi, np.ones(11), threshold=0.5, ci=(mi - 0.1, mi + 0.1))
+    assert fig.legends and not fig.axes[0].get_legend()  # a figure legend, not one inside the axes
+    assert fig.get_figwidth() <= 7
+    plt.close(fig)
