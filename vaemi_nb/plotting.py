@@ -16,7 +16,8 @@ def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = "
     ``ci``: optional (lower, upper) per factor, drawn as error bars (e.g. ``mi.bootstrap_ci``).
     """
     rows = 2 if variance is not None else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(7, 2.6 * rows), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(rows, 1, figsize=(6.8, 2.6 * rows + 0.4), sharex=True, squeeze=False,
+                             layout="constrained")
     ax = axes[0, 0]
     ax.stem(np.arange(len(_np(mi))), _np(mi), basefmt=" ")
     if ci is not None:
@@ -25,14 +26,14 @@ def mi_stem(mi, variance=None, *, threshold: float | None = None, title: str = "
                     fmt="none", ecolor="k", elinewidth=1, capsize=2, label="95% bootstrap interval")
     if threshold is not None:
         ax.axhline(threshold, color="C3", ls="--", lw=1, label=f"threshold {threshold} nats")
-        ax.legend(loc="upper right")
+    if ax.get_legend_handles_labels()[0]:
+        fig.legend(loc="outside lower center", ncol=2)  # below the axes: it hides no factor
     ax.set_ylabel("I(x; z_j) [nats]")
     ax.set_title(title)
     if variance is not None:
         axes[1, 0].stem(np.arange(len(_np(variance))), _np(variance), basefmt=" ")
         axes[1, 0].set_ylabel("Var q(z_j)")
     axes[-1, 0].set_xlabel("factor j")
-    fig.tight_layout()
     return fig
 
 
@@ -62,11 +63,16 @@ def loglog_axes(ax, xs) -> None:
 
 
 def image_grid(images, *, row_labels=None, col_labels=None, title: str = "", size: float = 0.9):
-    """Grid of images (R, C, channels, H, W) in [0, 1], with optional row and column labels."""
+    """Grid of images (R, C, channels, H, W) in [0, 1], with optional row and column labels (9 pt).
+
+    ``size``: inches per image, reduced where needed so the grid fits the book's column (6.8 inches
+    with the labels).
+    """
     imgs = _np(images).clip(0, 1)
     r, c = imgs.shape[:2]
-    fig, axes = plt.subplots(r, c, figsize=(size * c + (1.2 if row_labels else 0.2), size * r + 0.6),
-                             squeeze=False)
+    margin = 1.3 if row_labels else 0.2  # inches for the row labels
+    size = min(size, (6.8 - margin) / c)
+    fig, axes = plt.subplots(r, c, figsize=(size * c + margin, size * r + 0.7), squeeze=False)
     for i in range(r):
         for j in range(c):
             im = imgs[i, j]
@@ -78,9 +84,9 @@ def image_grid(images, *, row_labels=None, col_labels=None, title: str = "", siz
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0 and row_labels is not None:
-                ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=8)
+                ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=9)
             if i == 0 and col_labels is not None:
-                ax.set_title(col_labels[j], fontsize=8)
+                ax.set_title(col_labels[j], fontsize=9)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -95,18 +101,22 @@ def varied_samples(varied_influential, varied_others):
                       title="Samples varying only the influential (top) or only the other factors (bottom)")
 
 
-def correlation_heatmap(r, *, row_labels, col_labels, title: str = "", vmax: float = 1.0):
-    """Heatmap of correlations (rows x columns) on a diverging scale from -vmax to vmax."""
+def correlation_heatmap(r, *, row_labels, col_labels, title: str = "", vmax: float | None = None,
+                        width: float = 6.8, xlabel: str = "", ylabel: str = ""):
+    """Heatmap of correlations (rows x columns) on a diverging scale symmetric around 0, from
+    -vmax to vmax (default: the largest |r| shown, so the colours use the data's range), sized for
+    the book's column (about 7 inches): ``width`` inches, every label at least 9 pt."""
     r = _np(r)
-    fig, ax = plt.subplots(figsize=(0.22 * len(col_labels) + 2.2, 0.3 * len(row_labels) + 1.8))
+    vmax = float(np.nanmax(np.abs(r))) if vmax is None else vmax
+    height = 0.28 * len(row_labels) + 0.1 * max(len(str(c)) for c in col_labels) + 1.2
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     im = ax.imshow(r, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
-    ax.set_xticks(range(len(col_labels)))
-    ax.set_xticklabels(col_labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(row_labels)))
-    ax.set_yticklabels(row_labels, fontsize=8)
-    fig.colorbar(im, ax=ax, label="correlation r", fraction=0.03)
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=90, fontsize=9)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(im, ax=ax, label="correlation r", fraction=0.05, pad=0.02)
     ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
