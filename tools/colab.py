@@ -61,12 +61,12 @@ def install_cell_source(url: str, branch: str, *, data_env: str | None = None, e
     optional extra of the package too (e.g. the third-party VAE library of chapter 11).
     """
     if data_env:
-        full = [f"    # the full profile needs the data set itself: set {data_env} to its folder first",
+        full = [f"    # the full profile needs the data set: set {data_env} to its folder first",
                 f'    full = torch.cuda.is_available() and bool(os.environ.get("{data_env}"))']
     else:
         full = ["    full = torch.cuda.is_available()  # a GPU: run the paper's settings"]
     return "\n".join([
-        "# Colab only: install the book's package and choose the profile (elsewhere this cell does nothing)",
+        "# Colab only: install the book's package, choose the profile (elsewhere: nothing)",
         "import os",
         "import sys",
         "",
