@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -128,8 +129,12 @@ def fit_cached(model: VAE, data, *, name: str, **fit_kwargs) -> dict[str, list]:
         return json.loads(path.with_suffix(".json").read_text())
     history = fit(model, data, **fit_kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save(model, path)
-    path.with_suffix(".json").write_text(json.dumps(history))
+    # written under temporary names, then renamed: a run in parallel never reads half a file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    save(model, tmp)
+    os.replace(tmp, path)
+    tmp.write_text(json.dumps(history))
+    os.replace(tmp, path.with_suffix(".json"))
     print(f"trained and cached: {path}")
     return history
 
