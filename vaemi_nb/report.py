@@ -553,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         mu, logvar = load_posteriors(args.files, args.mu, args.logvar)
         report = posterior_report(mu, logvar, threshold=args.threshold, method=args.method)
-        print(f"{' '.join(args.files)}: {summary(report)}")
+        print(f"{' '.join(Path(f).name for f in args.files)}: {summary(report)}")
         with pd.option_context("display.max_rows", None, "display.width", 120):
             print(report.to_string(float_format=lambda v: f"{v:.4g}"))
         if args.csv:

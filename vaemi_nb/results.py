@@ -56,7 +56,7 @@ class Records:
         self.root, self.repository, self.branch, self.timeout = checkout(root), repository, branch, timeout
         self._online = self.root is None and repository is not None
         if self.root is not None:
-            self.where = f"the checkout at {self.root}"
+            self.where = "the book's checkout"
         elif self._online:
             self.where = f"the repository {repository} (branch {branch}), read over the network"
         else:

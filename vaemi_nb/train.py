@@ -125,7 +125,7 @@ def fit_cached(model: VAE, data, *, name: str, **fit_kwargs) -> dict[str, list]:
         trained = load(path, device=fit_kwargs.get("device"))
         model.load_state_dict(trained.state_dict())
         model.to(pick_device(fit_kwargs.get("device"))).eval()
-        print(f"loaded the trained model from the cache: {path}")
+        print(f"loaded the trained model from the checkpoint cache: {path.name}")
         return json.loads(path.with_suffix(".json").read_text())
     history = fit(model, data, **fit_kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +135,7 @@ def fit_cached(model: VAE, data, *, name: str, **fit_kwargs) -> dict[str, list]:
     os.replace(tmp, path)
     tmp.write_text(json.dumps(history))
     os.replace(tmp, path.with_suffix(".json"))
-    print(f"trained and cached: {path}")
+    print(f"trained, and cached as {path.name}")
     return history
 
 

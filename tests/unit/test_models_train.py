@@ -151,13 +151,13 @@ def test_fit_cached_trains_once(tmp_path, monkeypatch, mnist_small, capsys):
     kw = dict(epochs=1, batch_size=50, lr=1e-3, seed=0, device="cpu", progress=False)
     a = _conv_model()
     hist_a = train.fit_cached(a, mnist_small[:200], name="demo", **kw)
-    assert "trained and cached" in capsys.readouterr().out
+    assert "trained, and cached as" in capsys.readouterr().out
     b = _conv_model()
     hist_b = train.fit_cached(b, mnist_small[:200], name="demo", **kw)
-    assert "loaded the trained model from the cache" in capsys.readouterr().out
+    assert "loaded the trained model from the checkpoint cache" in capsys.readouterr().out
     assert hist_a == hist_b
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
     c = _conv_model()
     train.fit_cached(c, mnist_small[:200], name="demo", **{**kw, "seed": 1})  # new key: trains
-    assert "trained and cached" in capsys.readouterr().out
+    assert "trained, and cached as" in capsys.readouterr().out
     assert len(list((tmp_path / "checkpoints").glob("demo-*.pt"))) == 2

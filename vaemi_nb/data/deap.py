@@ -172,10 +172,10 @@ def load_deap(root: str | Path | None = None, subjects: int | Iterable[int] = ra
         notes.add(_standin_note(path.parent))
     who = f"{len(ids)} participant{'s' * (len(ids) > 1)} ({', '.join(map(str, ids))})"
     if notes == {None}:
-        source = f"DEAP (real): preprocessed EEG of {who} from {root}"
+        source = f"DEAP (real): preprocessed EEG of {who} from the folder {Path(root).name}/"
     else:
         ratings = "; ".join(sorted(n for n in notes if n))
-        source = (f"synthetic EEG stand-in in DEAP's format, not DEAP: {who} from {root}"
+        source = (f"synthetic EEG stand-in in DEAP's format, not DEAP: {who} from the folder {Path(root).name}/"
                   + (f" ({ratings})" if ratings else ""))
         if None in notes:
             source += "; WARNING: the folder mixes stand-in and other files"

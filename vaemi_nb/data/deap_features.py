@@ -140,7 +140,7 @@ def load_deap_features(folder: str | Path, ratings: str | Path | None = None) ->
     n_p = len(np.unique(participant))
     source = (f"DEAP (real): per-trial EEG band-power features of {n_p} participants, {len(x):,} trials "
               f"(5 bands x 32 electrodes; units and estimator not documented by the publisher) from "
-              f"{folder}; " + (f"ratings (1-9) from {ratings}" if table is not None
+              f"the folder {Path(folder).name}/; " + (f"ratings (1-9) from {Path(ratings).name}" if table is not None
                                else "binary valence/arousal labels only (no ratings table given)"))
     return DeapFeatures(x=x.astype(np.float32), participant=participant, video=video,
                         labels=(labels == 1).astype(np.int64), ratings=table, bands=FEATURE_BANDS,

@@ -57,7 +57,7 @@ def _standin_ratings(ratings: np.ndarray | str | Path | None, seed: int) -> tupl
             raise FileNotFoundError(f"${_RATINGS_ENV} names {ratings}, which does not exist; "
                                     f"point it to DEAP's participant_ratings.csv or unset it")
     if ratings is not None:
-        return read_ratings(ratings), f"ratings: real DEAP participant ratings from {ratings}"
+        return read_ratings(ratings), f"ratings: real DEAP participant ratings from {Path(ratings).name}"
     return _generated_ratings(seed), (f"ratings: generated table (seed {seed}), not DEAP's; "
                                       f"set ${_RATINGS_ENV} to participant_ratings.csv to use "
                                       "the real one")
