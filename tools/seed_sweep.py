@@ -140,7 +140,8 @@ def previous_rows(out: Path) -> tuple[dict, dict, str, str]:
 def table(out: Path, seeds: list[int], note: str = "") -> str:
     """Markdown table of every check's worst margin over the logged runs; a chapter with no logs on
     this machine keeps its rows from the table already at ``out``."""
-    runs = [json.loads(p.read_text()) for p in sorted(LOGS.glob("*.run.json"))]
+    runs = [{"date": datetime.date.fromtimestamp(p.stat().st_mtime).isoformat(), **json.loads(p.read_text())}
+            for p in sorted(LOGS.glob("*.run.json"))]  # the date of the run: recorded, else the log's
     runs = [r for r in runs if r["seed"] in seeds]
     old_runs, old_checks, old_machine, old_date = previous_rows(out)
     logged = {(r["notebook"], r["variant"]) for r in runs}
@@ -188,7 +189,7 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
         now = digest(path) if path.is_file() else None
         current = "yes" if all(r.get("code") == now for r in rs) else "NO: re-run"
         codes = sorted({r.get("code") or "?" for r in rs})
-        dates = sorted({r.get("date", datetime.date.today().isoformat()) for r in rs})
+        dates = sorted({r["date"] for r in rs})
         dated = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
         rows[(nb, variant)] = [
             f"| {nb} | {variant} | {len(ok)} of {len(rs)} ({', '.join(map(str, ok)) or 'none'}) | "

@@ -70,8 +70,10 @@ def grid_size_from_ranges(mu_min: Tensor, mu_max: Tensor, sd_min: Tensor, sd_max
 
 def ranges(mu: Tensor, logvar: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Per-factor (min mu, max mu, min sd, max sd), each (d,) float64: what fixes the grids."""
-    mu, sd = mu.double(), (0.5 * logvar.double()).exp()
-    return mu.amin(0), mu.amax(0), sd.amin(0), sd.amax(0)
+    # extremes first, in the input dtype (exact), then float64: sd = exp(logvar / 2) is monotone
+    sd_lo, sd_hi = ((0.5 * t.double()).exp() for t in logvar.aminmax(dim=0))
+    mu_lo, mu_hi = (t.double() for t in mu.aminmax(dim=0))
+    return mu_lo, mu_hi, sd_lo, sd_hi
 
 
 def grid_size(mu: Tensor, logvar: Tensor, c: float = DEFAULT_C) -> Tensor:
@@ -175,12 +177,15 @@ class Grid:
         per_block = max(1, MAX_BLOCK // (2 * self.size))
         for b0 in range(0, len(keys), per_block):
             nb = min(per_block, len(keys) - b0)
-            sel = (bin_of >= b0) & (bin_of < b0 + nb)
-            row = ((bin_of[sel] - b0) * self.size)[:, None]
+            if nb == len(keys):  # one block holds every bin: no selection (the usual case)
+                rows, i5, v5, v3 = bin_of, idx, w5, w3
+            else:
+                sel = (bin_of >= b0) & (bin_of < b0 + nb)
+                rows, i5, v5, v3 = bin_of[sel] - b0, idx[sel], w5[sel], w3[sel]
+            row = (rows * self.size)[:, None]
             dep = torch.zeros(2 * nb * self.size, dtype=torch.float64, device=dev)
-            dep.index_add_(0, torch.cat([(row + idx[sel]).reshape(-1),
-                                         (row + idx[sel, lo3:hi3] + nb * self.size).reshape(-1)]),
-                           torch.cat([w5[sel].reshape(-1), w3[sel].reshape(-1)]))
+            dep.index_add_(0, torch.cat([(row + i5).reshape(-1), (row + i5[:, lo3:hi3] + nb * self.size).reshape(-1)]),
+                           torch.cat([v5.reshape(-1), v3.reshape(-1)]))
             kb = keys[b0 : b0 + nb]
             var = (kb % n_b).double() * (self.h * torch.pow(2.0, (kb // n_b).double())).pow(2)  # s^2 per bin
             # DFT of the kernel sampled at spacing h: the Gaussian's transform plus its alias at
@@ -251,12 +256,15 @@ class Accumulator:
         return both[0], (both[0] - both[1]).abs()
 
 
-def fast_mi_orders(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tensor:
+def fast_mi_orders(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C,
+                   extremes: tuple[Tensor, Tensor, Tensor, Tensor] | None = None) -> Tensor:
     """MI of every factor with the ``ORDER``- and the ``CHECK_ORDER``-node deposits; (2, d) float64
-    nats; no regime check, no refusal. One factor at a time: the scratch memory is one grid's."""
+    nats; no regime check, no refusal. One factor at a time: the scratch memory is one grid's.
+    ``extremes``: :func:`ranges` of these posteriors, if already computed."""
     n = mu.shape[0]
-    lo, hi, sd_lo, sd_hi = (r.tolist() for r in ranges(mu, logvar))
-    mu_t, lv_t = mu.double().T.contiguous(), logvar.double().T.contiguous()  # (d, N): factors contiguous
+    lo, hi, sd_lo, sd_hi = (r.tolist() for r in (extremes or ranges(mu, logvar)))
+    # (d, N): factors contiguous; transposed before the cast, which then copies contiguous memory
+    mu_t, lv_t = mu.T.contiguous().double(), logvar.T.contiguous().double()
     sd_t = (0.5 * lv_t).exp()
     out = torch.empty(2, mu.shape[1], dtype=torch.float64, device=mu.device)
     for j in range(mu.shape[1]):  # as Accumulator(...).add(...).orders(), one factor's grid at a time
@@ -266,9 +274,11 @@ def fast_mi_orders(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tenso
     return out
 
 
-def fast_mi_with_error(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> tuple[Tensor, Tensor]:
-    """(MI, error estimate) of every factor, each (d,) float64 nats; no regime check, no refusal."""
-    both = fast_mi_orders(mu, logvar, c=c)
+def fast_mi_with_error(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C,
+                       extremes: tuple[Tensor, Tensor, Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+    """(MI, error estimate) of every factor, each (d,) float64 nats; no regime check, no refusal.
+    ``extremes``: :func:`ranges` of these posteriors, if already computed."""
+    both = fast_mi_orders(mu, logvar, c=c, extremes=extremes)
     return both[0], (both[0] - both[1]).abs()
 
 
@@ -281,7 +291,8 @@ def fast_mi(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tensor:
     use ``method="auto"``, which sends them to the mixture estimator.
     """
     out_dtype = mu.dtype if mu.is_floating_point() else torch.float32
-    ok = in_regime(mu, logvar, c)
+    extremes = ranges(mu, logvar)
+    ok = in_regime_from_ranges(*extremes, c)
     if not ok.all():
         bad = (~ok).nonzero().flatten().tolist()
         raise ValueError(
@@ -289,7 +300,7 @@ def fast_mi(mu: Tensor, logvar: Tensor, *, c: float = DEFAULT_C) -> Tensor:
             f"estimator's regime (more than {MAX_GRID:,} grid points, or sd ratio "
             f"above {MAX_SD_RATIO:g}); use method='auto' or method='mixture' for them"
         )
-    est, err = fast_mi_with_error(mu, logvar, c=c)
+    est, err = fast_mi_with_error(mu, logvar, c=c, extremes=extremes)
     bad = (err > FAST_TOLERANCE).nonzero().flatten().tolist()
     if bad:
         raise ValueError(

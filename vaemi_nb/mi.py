@@ -243,9 +243,14 @@ def factor_mi(
     if method == "fast":
         return fastmi.fast_mi(mu, logvar)
     out = torch.empty(mu.shape[1], dtype=_as_float(mu).dtype, device=mu.device)
-    ok = fastmi.in_regime(mu, logvar)  # decided once, in float64
-    if ok.any():
-        est, err = fastmi.fast_mi_with_error(mu[:, ok], logvar[:, ok])
+    extremes = fastmi.ranges(mu, logvar)
+    ok = fastmi.in_regime_from_ranges(*extremes)  # decided once, in float64
+    if ok.all():  # the usual case: no copy of the columns
+        est, err = fastmi.fast_mi_with_error(mu, logvar, extremes=extremes)
+        out[:] = est.to(out.dtype)
+        ok = err <= fastmi.FAST_TOLERANCE  # refused by its error estimate
+    elif ok.any():
+        est, err = fastmi.fast_mi_with_error(mu[:, ok], logvar[:, ok], extremes=tuple(t[ok] for t in extremes))
         out[ok] = est.to(out.dtype)
         ok[ok.clone()] = err <= fastmi.FAST_TOLERANCE  # refused by its error estimate
     if not ok.all():

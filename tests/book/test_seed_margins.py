@@ -88,3 +88,20 @@ def test_the_table_is_current(path):
     listed = {r[2].replace("\\|", "|") for r in _rows("Checks") if r[0] == path.stem}
     missing = _check_names(path) - listed
     assert not missing, f"{path.name}: checks not in {TABLE.name} (re-run tools/seed_sweep.py): {sorted(missing)}"
+
+
+def test_a_rebuild_without_logs_keeps_the_rows_and_rechecks_them(tmp_path, monkeypatch):
+    """Logs stay on the machine that ran them: rebuilding the table elsewhere keeps every row, and
+    "current" is decided again against the chapters' code as it is now."""
+    monkeypatch.setattr(seed_sweep, "LOGS", tmp_path / "no-logs")
+    monkeypatch.setattr(seed_sweep, "machine", lambda: "another machine")
+    out = tmp_path / "table.md"
+    text = TABLE.read_text()
+    first = _rows("Runs")[0]
+    out.write_text(text.replace(f"| {first[5]} |", "| 000000000000 |", 1))  # as if that chapter had changed
+    seed_sweep.table(out, [0, 1, 2, 3, 4])
+    again = out.read_text()
+    kept = [r for r in again.splitlines() if r.startswith("| ") and "|---" not in r]
+    assert len(kept) == len([r for r in text.splitlines() if r.startswith("| ") and "|---" not in r])
+    assert f"| {first[0]} | {first[1]} | {first[2]} | {first[3]} | NO: re-run | 000000000000 |" in again
+    assert "were measured on" in again and "another machine" in again
