@@ -319,16 +319,21 @@ DSPRITES_QUICK = {"n_train": 16_000, "epochs": 4, "arch": "mlp", "beta": 4.0}
 RECORDED_DEVICES = ("cpu", "cuda")
 
 
-def recorded(records) -> dict[str, list[dict]]:
-    """The full-size benchmarks recorded in the repository: {file name: rows}, read through a
-    :class:`vaemi_nb.results.Records` (a checkout, or the repository online)."""
+def _recorded(records, stem: str) -> dict[str, list[dict]]:
+    """The recorded benchmarks/<stem>_<device>.csv files: {file name: rows}."""
     out = {}
     for device in RECORDED_DEVICES:
-        name = f"mi_bench_{device}.csv"
+        name = f"{stem}_{device}.csv"
         text = records.text(f"benchmarks/{name}")
         if text is not None:
             out[name] = parse_csv(text)
     return out
+
+
+def recorded(records) -> dict[str, list[dict]]:
+    """The full-size benchmarks recorded in the repository: {file name: rows}, read through a
+    :class:`vaemi_nb.results.Records` (a checkout, or the repository online)."""
+    return _recorded(records, "mi_bench")
 
 
 def synthetic_encoder(d: int = 32):
@@ -368,13 +373,7 @@ def streaming_run(n: int = 10_000_000, d: int = 32, batch_size: int = 100_000, d
 
 def recorded_mig(records) -> dict[str, list[dict]]:
     """The recorded MIG benchmarks (benchmarks/mig_bench_<device>.csv): {file name: rows}."""
-    out = {}
-    for device in RECORDED_DEVICES:
-        name = f"mig_bench_{device}.csv"
-        text = records.text(f"benchmarks/{name}")
-        if text is not None:
-            out[name] = parse_csv(text)
-    return out
+    return _recorded(records, "mig_bench")
 
 
 def main(argv=None) -> None:
