@@ -21,9 +21,10 @@ def _executed_by_the_build(nb: Path) -> bool:
     sources = [nb, *(ROOT / "vaemi_nb").rglob("*.py")]
     if executed.stat().st_mtime < max(p.stat().st_mtime for p in sources):
         return False
-    code = [[c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "code"] for p in (nb, executed)]
-    outputs = [o for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", [])]
-    return code[0] == code[1] and not any(o.get("output_type") == "error" for o in outputs)
+    source, ran = (nbformat.read(p, as_version=4).cells for p in (nb, executed))  # each file read once
+    code = [[c.source for c in cells if c.cell_type == "code"] for cells in (source, ran)]
+    errors = [o for c in ran for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    return code[0] == code[1] and not errors
 
 
 def pytest_collection_modifyitems(config, items):
