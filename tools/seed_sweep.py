@@ -117,6 +117,12 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.3e}"
 
 
+def _code_now(chapter: str) -> str | None:
+    """The digest of the chapter's code cells as they are now (None if it no longer exists)."""
+    path = ROOT / "notebooks" / f"{chapter}.ipynb"
+    return digest(path) if path.is_file() else None
+
+
 def _split(row: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
 
@@ -185,8 +191,7 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
     for (nb, variant), rs in sorted(by_nb.items()):
         ok = sorted(r["seed"] for r in rs if r["rc"] == 0)
         secs = [r["seconds"] for r in rs]
-        path = ROOT / "notebooks" / f"{nb}.ipynb"
-        now = digest(path) if path.is_file() else None
+        now = _code_now(nb)
         current = "yes" if all(r.get("code") == now for r in rs) else "NO: re-run"
         codes = sorted({r.get("code") or "?" for r in rs})
         dates = sorted({r["date"] for r in rs})
@@ -197,9 +202,7 @@ def table(out: Path, seeds: list[int], note: str = "") -> str:
     for key in kept:  # no logs here: the earlier rows, with "current" checked against the code now
         for row in old_runs[key]:
             cells = _split(row) + [""] * 7
-            path = ROOT / "notebooks" / f"{cells[0]}.ipynb"
-            now = digest(path) if path.is_file() else None
-            cells[4] = "yes" if cells[5] == now else "NO: re-run"
+            cells[4] = "yes" if cells[5] == _code_now(cells[0]) else "NO: re-run"
             rows[key] = rows.get(key, []) + ["| " + " | ".join(cells[:6] + [cells[6] or old_date or "?"]) + " |"]
     lines += [row for _, rs in sorted(rows.items()) for row in rs]
     lines += ["", "## Checks", "",
